@@ -1,0 +1,30 @@
+//! The runtime behind [mcp-toolkit](https://docs.rs/mcp-toolkit): the Model Context Protocol
+//! wire format, a dual-era server (the stateless `2026-07-28` revision and the
+//! `initialize`-based ones), tools as tower services, and the stdio and in-memory transports.
+//!
+//! Most users depend on `mcp-toolkit`, which re-exports this crate with the `#[tool]` macro.
+
+#![warn(missing_docs)]
+
+mod client;
+mod context;
+#[doc(hidden)]
+pub mod private;
+pub mod protocol;
+mod server;
+mod tool;
+pub mod transport;
+
+pub use client::Client;
+pub use context::RequestContext;
+pub use protocol::content::{CallToolResult, Content};
+pub use protocol::jsonrpc::ErrorObject;
+pub use protocol::messages::{Implementation, LogLevel, ToolAnnotations};
+pub use server::{BuildError, Error, Server, ServerBuilder};
+pub use tool::schema;
+pub use tool::{
+    is_valid_tool_name, Args, BoxError, FromToolCall, IntoToolResult, Json, SharedState, State, StateRequirement,
+    Tool, ToolCall, ToolDef, ToolService,
+};
+#[doc(hidden)]
+pub use tool::{OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult};

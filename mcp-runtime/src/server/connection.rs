@@ -1,0 +1,307 @@
+//! One client connection: read lines, dispatch them, run tool calls concurrently, write replies.
+//!
+//! Everything happens in one task and one poll loop, so a message costs one wake-up: a read
+//! hands every complete line to the dispatcher; a call whose tool finishes on its first poll is
+//! answered on the spot; slower calls wait in a `FuturesUnordered` without holding up others;
+//! and all replies produced in one pass go out in one write.
+
+use std::collections::HashMap;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use pin_project_lite::pin_project;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tower::{Service, ServiceExt};
+
+use super::dispatch::{write_modern_result, Action, Dispatcher, PendingCall, Session};
+use super::lines::{Frame, LineBuffer};
+use super::ServerInner;
+use crate::context::Outbox;
+use crate::private::panic_message;
+use crate::protocol::content::CallToolResult;
+use crate::protocol::jsonrpc::{write_error, write_result, write_result_with, ErrorObject, RequestId, INVALID_REQUEST};
+use crate::protocol::messages::meta_keys;
+use crate::protocol::version::Era;
+use crate::tool::{failure_result, BoxError, ToolService};
+
+/// Stop reading while this much output waits for a slow client.
+const MAX_BACKLOG: usize = 16 * 1024 * 1024;
+
+type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
+type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
+
+pin_project! {
+    /// A call that did not finish on its first poll.
+    struct InFlight {
+        id: RequestId,
+        era: Era,
+        tool: usize,
+        future: ToolFuture,
+        #[pin]
+        cancelled: WaitForCancellationFutureOwned,
+    }
+}
+
+struct Finished {
+    id: RequestId,
+    era: Era,
+    tool: usize,
+    /// `None` when the client cancelled: no reply is sent.
+    outcome: Option<Outcome>,
+}
+
+impl Future for InFlight {
+    type Output = Finished;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
+        let this = self.project();
+        let outcome = if this.cancelled.poll(cx).is_ready() {
+            None
+        } else {
+            Some(ready!(poll_guarded(this.future, cx)))
+        };
+        Poll::Ready(Finished { id: this.id.clone(), era: *this.era, tool: *this.tool, outcome })
+    }
+}
+
+/// Polls a tool future, turning a panic into an outcome instead of unwinding into the server.
+fn poll_guarded(future: &mut ToolFuture, cx: &mut Context<'_>) -> Poll<Outcome> {
+    match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+        Err(panic) => Poll::Ready(Err(panic)),
+    }
+}
+
+pub(crate) struct Connection<R, W> {
+    server: Arc<ServerInner>,
+    reader: R,
+    writer: W,
+    lines: LineBuffer,
+    session: Session,
+    /// This connection's handle on each tool's service (services are polled `&mut`).
+    services: Vec<ToolService>,
+    out: Vec<u8>,
+    written: usize,
+    inflight: FuturesUnordered<InFlight>,
+    cancellations: HashMap<RequestId, CancellationToken>,
+    outbox: Outbox,
+    outbox_rx: UnboundedReceiver<Vec<u8>>,
+    eof: bool,
+    /// After end of input: when unfinished calls are abandoned.
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
+    pub(crate) fn new(server: Arc<ServerInner>, reader: R, writer: W) -> Self {
+        let (outbox, outbox_rx) = Outbox::channel();
+        Connection {
+            services: server.tools.iter().map(|tool| tool.service()).collect(),
+            lines: LineBuffer::new(server.max_message_bytes),
+            server,
+            reader,
+            writer,
+            session: Session::default(),
+            out: Vec::with_capacity(64 * 1024),
+            written: 0,
+            inflight: FuturesUnordered::new(),
+            cancellations: HashMap::new(),
+            outbox,
+            outbox_rx,
+            eof: false,
+            deadline: None,
+        }
+    }
+
+    pub(crate) async fn run(mut self) -> io::Result<()> {
+        let result = poll_fn(|cx| self.poll_run(cx)).await;
+        for token in self.cancellations.values() {
+            token.cancel();
+        }
+        match result {
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
+                tracing::debug!("the client closed its end; stopping");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let mut progressed = false;
+            if !self.eof && self.out.len() - self.written < MAX_BACKLOG {
+                if let Poll::Ready(ended) = self.poll_read(cx) {
+                    progressed = true;
+                    if ended {
+                        self.eof = true;
+                        self.lines.end_of_input();
+                        self.deadline = Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
+                    }
+                    self.handle_frames(cx);
+                }
+            }
+            while let Poll::Ready(Some(finished)) = self.inflight.poll_next_unpin(cx) {
+                self.finish(finished);
+                progressed = true;
+            }
+            while let Poll::Ready(Some(line)) = self.outbox_rx.poll_recv(cx) {
+                self.out.extend_from_slice(&line);
+                progressed = true;
+            }
+            if self.written < self.out.len() {
+                progressed |= self.poll_write(cx)?.is_ready();
+            }
+            if self.eof && self.written == self.out.len() {
+                if self.inflight.is_empty() {
+                    return Pin::new(&mut self.writer).poll_flush(cx);
+                }
+                if self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
+                    tracing::warn!(
+                        calls = self.inflight.len(),
+                        "input ended and calls were still running after {:?}; abandoning them",
+                        self.server.shutdown_grace
+                    );
+                    self.inflight.clear();
+                    return Pin::new(&mut self.writer).poll_flush(cx);
+                }
+            }
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Reads what is available; `Ready(true)` at end of input (or on a read error, logged).
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        let mut buf = ReadBuf::new(self.lines.spare());
+        match Pin::new(&mut self.reader).poll_read(cx, &mut buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                self.lines.filled(n);
+                Poll::Ready(n == 0)
+            }
+            Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => Poll::Ready(false),
+            Poll::Ready(Err(err)) => {
+                tracing::warn!("reading from the client failed, treating it as end of input: {err}");
+                Poll::Ready(true)
+            }
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.written < self.out.len() {
+            let n = ready!(Pin::new(&mut self.writer).poll_write(cx, &self.out[self.written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.written += n;
+        }
+        self.out.clear();
+        self.written = 0;
+        ready!(Pin::new(&mut self.writer).poll_flush(cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    fn handle_frames(&mut self, cx: &mut Context<'_>) {
+        loop {
+            let action = match self.lines.next_frame() {
+                None => return,
+                Some(Frame::Line(line)) => Dispatcher {
+                    server: &self.server,
+                    session: &mut self.session,
+                    out: &mut self.out,
+                    outbox: &self.outbox,
+                }
+                .handle_line(line),
+                Some(Frame::Oversized(id)) => {
+                    let limit = self.server.max_message_bytes;
+                    let error = ErrorObject::new(INVALID_REQUEST, format!("Message too large: the limit is {limit} bytes"));
+                    write_error(&mut self.out, id.as_ref(), &error);
+                    Action::Done
+                }
+            };
+            match action {
+                Action::Done => {}
+                Action::Call(call) => self.start_call(call, cx),
+                Action::Cancel(id) => match self.cancellations.remove(&id) {
+                    Some(token) => token.cancel(),
+                    None => tracing::debug!(%id, "cancellation for a request that is not running"),
+                },
+            }
+        }
+    }
+
+    /// Starts a call and polls it once; only calls that do not finish at once are queued.
+    fn start_call(&mut self, pending: PendingCall, cx: &mut Context<'_>) {
+        let PendingCall { id, era, tool, call, cancellation } = pending;
+        let service = &mut self.services[tool];
+        let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
+            match service.poll_ready(cx) {
+                Poll::Ready(Ok(())) => service.call(call),
+                Poll::Ready(Err(err)) => Box::pin(std::future::ready(Err(err))),
+                // Busy (a concurrency limit, say): wait for readiness in the call's own future.
+                Poll::Pending => Box::pin(service.clone().oneshot(call)),
+            }
+        }));
+        let mut future = match started {
+            Ok(future) => future,
+            Err(panic) => return self.finish(Finished { id, era, tool, outcome: Some(Err(panic)) }),
+        };
+        if let Poll::Ready(outcome) = poll_guarded(&mut future, cx) {
+            return self.finish(Finished { id, era, tool, outcome: Some(outcome) });
+        }
+        self.cancellations.insert(id.clone(), cancellation.clone());
+        let cancelled = cancellation.cancelled_owned();
+        self.inflight.push(InFlight { id, era, tool, future, cancelled });
+    }
+
+    fn finish(&mut self, finished: Finished) {
+        let Finished { id, era, tool, outcome } = finished;
+        self.cancellations.remove(&id);
+        let Some(outcome) = outcome else {
+            tracing::debug!(%id, "call cancelled; no reply");
+            return;
+        };
+        // A call's notifications go out before its reply.
+        while let Ok(line) = self.outbox_rx.try_recv() {
+            self.out.extend_from_slice(&line);
+        }
+        let name = &self.server.tools[tool].def().name;
+        let result = match outcome {
+            Ok(Ok(result)) => result,
+            Ok(Err(err)) => failure_result(name, &*err),
+            Err(panic) => {
+                let message = panic_message(&*panic);
+                tracing::error!(tool = %name, "tool panicked: {message}");
+                CallToolResult::error(format!("Tool `{name}` failed: it panicked ({message})"))
+            }
+        };
+        write_call_result(&mut self.out, &id, era, result, &self.server);
+    }
+}
+
+fn write_call_result(out: &mut Vec<u8>, id: &RequestId, era: Era, mut result: CallToolResult, server: &ServerInner) {
+    match (era, &mut result.meta) {
+        (Era::Legacy(_), _) => write_result(out, id, &result),
+        (Era::Modern, None) => write_modern_result(out, id, &result, &server.server_meta),
+        (Era::Modern, Some(meta)) => {
+            let info = serde_json::to_value(&server.info).unwrap_or_default();
+            meta.insert(meta_keys::SERVER_INFO.to_owned(), info);
+            write_result_with(out, id, &result, br#""resultType":"complete""#);
+        }
+    }
+}
+
+/// How long calls may run on after input ends, by default.
+pub(crate) const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -1,0 +1,358 @@
+//! Method dispatch: one incoming line in, a response (or a call to run) out.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::ServerInner;
+use crate::context::{Outbox, RequestContext};
+use crate::protocol::jsonrpc::{
+    write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
+    INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
+};
+use crate::protocol::messages::{
+    meta_keys, CallToolParams, CancelledParams, InitializeParams, ListParams, LogLevel, MetaOnlyParams,
+    RequestMeta, SetLevelParams,
+};
+use crate::protocol::version::{negotiate_legacy, Era, MODERN_VERSION};
+use crate::tool::ToolCall;
+
+/// Per-connection state of the legacy era (the modern era keeps none).
+#[derive(Default)]
+pub(crate) struct Session {
+    /// The version `initialize` negotiated.
+    legacy_version: Option<&'static str>,
+    /// The level `logging/setLevel` asked for.
+    log_level: Option<LogLevel>,
+}
+
+/// A `tools/call` ready to run.
+pub(crate) struct PendingCall {
+    pub id: RequestId,
+    pub era: Era,
+    pub tool: usize,
+    pub call: ToolCall,
+    pub cancellation: CancellationToken,
+}
+
+/// What the connection must do after a message was handled.
+pub(crate) enum Action {
+    /// Nothing more (any response was written).
+    Done,
+    /// Run a tool call.
+    Call(PendingCall),
+    /// The client cancelled this request.
+    Cancel(RequestId),
+}
+
+pub(crate) struct Dispatcher<'a> {
+    pub server: &'a ServerInner,
+    pub session: &'a mut Session,
+    pub out: &'a mut Vec<u8>,
+    pub outbox: &'a Outbox,
+}
+
+type Reply<T> = Result<T, ErrorObject>;
+
+impl Dispatcher<'_> {
+    pub(crate) fn handle_line(&mut self, line: &[u8]) -> Action {
+        if line.first() == Some(&b'[') {
+            // JSON-RPC batches exist only in 2025-03-26, and no client in use sends them.
+            let error = ErrorObject::invalid_request("JSON-RPC batches are not supported");
+            write_error(self.out, None, &error);
+            return Action::Done;
+        }
+        let incoming: Incoming<'_> = match serde_json::from_slice(line) {
+            Ok(incoming) => incoming,
+            Err(err) => {
+                let (id, error) = unreadable(line, &err);
+                write_error(self.out, id.as_ref(), &error);
+                return Action::Done;
+            }
+        };
+        match incoming.classify() {
+            Classified::Request { id, method, params } => match self.request(&id, &method, params) {
+                Ok(action) => action,
+                Err(error) => {
+                    write_error(self.out, Some(&id), &error);
+                    Action::Done
+                }
+            },
+            Classified::Notification { method, params } => self.notification(&method, params),
+            Classified::Response => {
+                tracing::debug!("ignored a response: this server sends no requests");
+                Action::Done
+            }
+            Classified::Invalid { id, error } => {
+                write_error(self.out, id.as_ref(), &error);
+                Action::Done
+            }
+        }
+    }
+
+    fn request(&mut self, id: &RequestId, method: &str, params: Option<&RawValue>) -> Reply<Action> {
+        match method {
+            "tools/call" => {
+                let params: CallToolParams<'_> = required_params(params)?;
+                let era = self.era(params.meta.as_ref())?;
+                self.call_tool(id, era, params).map(Action::Call)
+            }
+            "tools/list" => {
+                let params: ListParams<'_> = optional_params(params)?;
+                let era = self.era(params.meta.as_ref())?;
+                self.list_tools(id, era, params.cursor.as_deref())?;
+                Ok(Action::Done)
+            }
+            "initialize" => {
+                let params: InitializeParams<'_> = required_params(params)?;
+                self.initialize(id, &params);
+                Ok(Action::Done)
+            }
+            "ping" => {
+                // Legacy: allowed at any time, even before `initialize`.
+                let params: MetaOnlyParams<'_> = optional_params(params)?;
+                match self.era(params.meta.as_ref()) {
+                    Ok(Era::Modern) => self.write_empty(id, Era::Modern),
+                    _ => write_result(self.out, id, &json!({})),
+                }
+                Ok(Action::Done)
+            }
+            "server/discover" => {
+                let params: MetaOnlyParams<'_> = optional_params(params)?;
+                let meta = params.meta.as_ref();
+                if meta.and_then(|m| m.protocol_version.as_ref()).is_none() {
+                    return Err(missing_meta());
+                }
+                self.era(meta)?;
+                self.discover(id);
+                Ok(Action::Done)
+            }
+            "logging/setLevel" => {
+                let params: SetLevelParams<'_> = required_params(params)?;
+                if self.session.legacy_version.is_none() {
+                    return Err(ErrorObject::new(
+                        METHOD_NOT_FOUND,
+                        "logging/setLevel belongs to the initialize-based protocol; in 2026-07-28 \
+                         send io.modelcontextprotocol/logLevel in each request's _meta",
+                    ));
+                }
+                let level = parse_level(&params.level)?;
+                self.session.log_level = Some(level);
+                self.write_empty(id, self.era(None)?);
+                Ok(Action::Done)
+            }
+            _ => Err(ErrorObject::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+                .with_data(json!({"method": method}))),
+        }
+    }
+
+    fn notification(&mut self, method: &str, params: Option<&RawValue>) -> Action {
+        match method {
+            "notifications/cancelled" => match params.map(|p| serde_json::from_str::<CancelledParams>(p.get())) {
+                Some(Ok(CancelledParams { request_id: Some(id) })) => Action::Cancel(id),
+                _ => {
+                    tracing::debug!("ignored a malformed notifications/cancelled");
+                    Action::Done
+                }
+            },
+            "notifications/initialized" => Action::Done,
+            other => {
+                tracing::debug!(method = other, "ignored a notification");
+                Action::Done
+            }
+        }
+    }
+
+    /// The era a request is served in: modern when its `_meta` names a protocol version,
+    /// legacy when this connection was initialized.
+    fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
+        if let Some(meta) = meta {
+            if let Some(version) = &meta.protocol_version {
+                if version != MODERN_VERSION {
+                    return Err(ErrorObject::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
+                        .with_data(json!({"supported": [MODERN_VERSION], "requested": version})));
+                }
+                if meta.client_capabilities.is_none() {
+                    return Err(ErrorObject::invalid_params(format!(
+                        "params._meta lacks {}",
+                        meta_keys::CLIENT_CAPABILITIES
+                    )));
+                }
+                if let Some(level) = &meta.log_level {
+                    parse_level(level)?;
+                }
+                return Ok(Era::Modern);
+            }
+        }
+        match self.session.legacy_version {
+            Some(version) => Ok(Era::Legacy(version)),
+            None => Err(missing_meta()),
+        }
+    }
+
+    fn call_tool(&mut self, id: &RequestId, era: Era, params: CallToolParams<'_>) -> Reply<PendingCall> {
+        let Some(&index) = self.server.index.get(&*params.name) else {
+            return Err(ErrorObject::invalid_params(format!("Unknown tool: {}", params.name)));
+        };
+        let meta = params.meta.unwrap_or_default();
+        let log_level = match era {
+            Era::Modern => meta.log_level.as_deref().and_then(LogLevel::parse),
+            Era::Legacy(_) => self.session.log_level,
+        };
+        let cancellation = CancellationToken::new();
+        let context = RequestContext::new(
+            id.clone(),
+            era,
+            meta.progress_token.map(ToOwned::to_owned),
+            log_level,
+            cancellation.clone(),
+            self.outbox.clone(),
+        );
+        let tool = &self.server.tools[index];
+        let call = ToolCall::from_parts(
+            tool.def().name.clone(),
+            params.arguments.map(ToOwned::to_owned),
+            context,
+            self.server.state.clone(),
+        );
+        Ok(PendingCall { id: id.clone(), era, tool: index, call, cancellation })
+    }
+
+    fn list_tools(&mut self, id: &RequestId, era: Era, cursor: Option<&str>) -> Reply<()> {
+        let entries = &self.server.tool_entries;
+        let start = match cursor {
+            None => 0,
+            Some(cursor) => decode_cursor(cursor)
+                .filter(|&start| start <= entries.len())
+                .ok_or_else(|| ErrorObject::invalid_params(format!("Invalid cursor: {cursor}")))?,
+        };
+        let end = self.server.page_size.map_or(entries.len(), |size| (start + size).min(entries.len()));
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct ListToolsResult<'a> {
+            tools: &'a [Box<RawValue>],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            next_cursor: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ttl_ms: Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cache_scope: Option<&'static str>,
+        }
+        let modern = era.is_modern();
+        let result = ListToolsResult {
+            tools: &entries[start..end],
+            next_cursor: (end < entries.len()).then(|| encode_cursor(end)),
+            ttl_ms: modern.then_some(self.server.list_ttl_ms),
+            cache_scope: modern.then_some("public"),
+        };
+        self.write(id, era, &result);
+        Ok(())
+    }
+
+    fn initialize(&mut self, id: &RequestId, params: &InitializeParams<'_>) {
+        let version = negotiate_legacy(&params.protocol_version);
+        self.session.legacy_version = Some(version);
+        tracing::debug!(
+            requested = %params.protocol_version,
+            negotiated = version,
+            client = params.client_info.map(RawValue::get),
+            "initialize"
+        );
+        let result = json!({
+            "protocolVersion": version,
+            "capabilities": self.server.capabilities,
+            "serverInfo": self.server.info,
+            "instructions": self.server.instructions,
+        });
+        write_result(self.out, id, &strip_nulls(result));
+    }
+
+    fn discover(&mut self, id: &RequestId) {
+        let result = json!({
+            "supportedVersions": [MODERN_VERSION],
+            "capabilities": self.server.capabilities,
+            "instructions": self.server.instructions,
+            "ttlMs": self.server.list_ttl_ms,
+            "cacheScope": "public",
+        });
+        self.write(id, Era::Modern, &strip_nulls(result));
+    }
+
+    fn write_empty(&mut self, id: &RequestId, era: Era) {
+        self.write(id, era, &json!({}));
+    }
+
+    fn write<R: Serialize>(&mut self, id: &RequestId, era: Era, result: &R) {
+        match era {
+            Era::Modern => write_modern_result(self.out, id, result, &self.server.server_meta),
+            Era::Legacy(_) => write_result(self.out, id, result),
+        }
+    }
+}
+
+/// Writes a modern result: the fields of `result` plus `resultType` and the server's `_meta`.
+pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    id: &RequestId,
+    result: &R,
+    server_meta: &RawValue,
+) {
+    let mut extra = Vec::with_capacity(32 + server_meta.get().len());
+    extra.extend_from_slice(br#""resultType":"complete","_meta":"#);
+    extra.extend_from_slice(server_meta.get().as_bytes());
+    write_result_with(out, id, result, &extra);
+}
+
+/// Parses params a method cannot do without.
+fn required_params<'a, T: serde::Deserialize<'a>>(params: Option<&'a RawValue>) -> Reply<T> {
+    let raw = params.ok_or_else(|| ErrorObject::invalid_params("Invalid params: missing \"params\""))?;
+    serde_json::from_str(raw.get()).map_err(|err| ErrorObject::invalid_params(format!("Invalid params: {err}")))
+}
+
+/// Parses params that may be left out.
+fn optional_params<'a, T: serde::Deserialize<'a> + Default>(params: Option<&'a RawValue>) -> Reply<T> {
+    params.map_or_else(|| Ok(T::default()), |raw| required_params(Some(raw)))
+}
+
+fn parse_level(level: &str) -> Reply<LogLevel> {
+    LogLevel::parse(level).ok_or_else(|| ErrorObject::invalid_params(format!("Unknown log level: {level}")))
+}
+
+fn missing_meta() -> ErrorObject {
+    ErrorObject::invalid_params(format!(
+        "params._meta lacks {}: send `initialize` first (protocol 2025-11-25 and older), or put the \
+         protocol version and client capabilities in each request's _meta (2026-07-28)",
+        meta_keys::PROTOCOL_VERSION
+    ))
+}
+
+/// The error for a line that is not a JSON-RPC message, with its id when it has a readable one.
+fn unreadable(line: &[u8], err: &serde_json::Error) -> (Option<RequestId>, ErrorObject) {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err() {
+        return (None, ErrorObject::new(PARSE_ERROR, format!("Parse error: {err}")));
+    }
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: RequestId,
+    }
+    let id = serde_json::from_slice::<IdOnly>(line).ok().map(|m| m.id);
+    (id, ErrorObject::new(INVALID_REQUEST, format!("Invalid request: {err}")))
+}
+
+fn strip_nulls(mut value: Value) -> Value {
+    if let Value::Object(map) = &mut value {
+        map.retain(|_, v| !v.is_null());
+    }
+    value
+}
+
+const CURSOR_PREFIX: &str = "tools:";
+
+fn encode_cursor(offset: usize) -> String {
+    format!("{CURSOR_PREFIX}{offset}")
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    cursor.strip_prefix(CURSOR_PREFIX)?.parse().ok()
+}

@@ -1,0 +1,269 @@
+//! The MCP server: a builder, the shared server data, and serving connections.
+
+mod connection;
+mod dispatch;
+mod lines;
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::protocol::messages::{meta_keys, Implementation};
+use crate::tool::{is_valid_tool_name, SharedState, Tool};
+use connection::{Connection, DEFAULT_SHUTDOWN_GRACE};
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two tools share a name.
+    #[error("two tools are named `{0}`")]
+    DuplicateTool(String),
+    /// A tool's name is not 1–128 characters of `A-Z a-z 0-9 _ - .`.
+    #[error("`{0}` is not a valid tool name (1-128 characters of A-Z a-z 0-9 _ - .)")]
+    InvalidToolName(String),
+    /// A tool takes `State<T>` but no `T` was registered with [`ServerBuilder::state`].
+    #[error("tool `{tool}` takes State<{type_name}>, but no `{type_name}` was registered with ServerBuilder::state")]
+    MissingState {
+        /// The tool.
+        tool: String,
+        /// The state type it needs.
+        type_name: &'static str,
+    },
+}
+
+/// Errors of serving.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The transport failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Configures and builds a [`Server`].
+///
+/// ```no_run
+/// use mcp_toolkit::{tool, Server};
+///
+/// /// Add two numbers.
+/// #[tool]
+/// async fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), mcp_toolkit::Error> {
+///     Server::builder("calculator", "1.0.0").tool(add::tool()).serve_stdio().await
+/// }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<Tool>,
+    state: SharedState,
+    page_size: Option<usize>,
+    list_ttl: Duration,
+    max_message_bytes: usize,
+    shutdown_grace: Duration,
+}
+
+impl ServerBuilder {
+    fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        ServerBuilder {
+            info: Implementation { name: name.into(), version: version.into(), title: None },
+            instructions: None,
+            tools: Vec::new(),
+            state: SharedState::default(),
+            page_size: None,
+            list_ttl: Duration::from_secs(300),
+            max_message_bytes: 16 * 1024 * 1024,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+
+    /// A display name for the server.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Instructions for the model on how to use the server's tools.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Registers a tool. Tools are listed in the order they were registered.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Registers several tools.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
+    /// Shares a value with every call: tools take it as [`State<T>`](crate::State).
+    /// Create pools and clients once, here.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Pages `tools/list` results (all tools in one page by default).
+    pub fn page_size(mut self, tools_per_page: usize) -> Self {
+        self.page_size = Some(tools_per_page.max(1));
+        self
+    }
+
+    /// How long modern clients may cache the tool list and discovery result (`ttlMs`).
+    pub fn list_ttl(mut self, ttl: Duration) -> Self {
+        self.list_ttl = ttl;
+        self
+    }
+
+    /// The largest message accepted (16 MiB by default); bigger ones get an error reply.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_bytes = bytes.max(1024);
+        self
+    }
+
+    /// How long running calls may finish after the client closes its input (10 s by default).
+    pub fn shutdown_timeout(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Checks the configuration and builds the server.
+    ///
+    /// # Errors
+    /// Duplicate or invalid tool names, and `State<T>` arguments whose `T` was not registered.
+    pub fn build(self) -> Result<Server, BuildError> {
+        let mut index = HashMap::with_capacity(self.tools.len());
+        let mut tool_entries = Vec::with_capacity(self.tools.len());
+        for (position, tool) in self.tools.iter().enumerate() {
+            let def = tool.def();
+            if !is_valid_tool_name(&def.name) {
+                return Err(BuildError::InvalidToolName(def.name.to_string()));
+            }
+            if index.insert(def.name.clone(), position).is_some() {
+                return Err(BuildError::DuplicateTool(def.name.to_string()));
+            }
+            if let Some(missing) = def.state_requirements.iter().find(|r| !self.state.contains(r.type_id)) {
+                return Err(BuildError::MissingState { tool: def.name.to_string(), type_name: missing.type_name });
+            }
+            tool_entries.push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
+        }
+        let server_meta = serde_json::value::to_raw_value(&json!({ meta_keys::SERVER_INFO: self.info }))
+            .expect("server info serializes");
+        Ok(Server {
+            inner: Arc::new(ServerInner {
+                capabilities: json!({"tools": {"listChanged": false}, "logging": {}}),
+                info: self.info,
+                instructions: self.instructions,
+                tools: self.tools,
+                index,
+                tool_entries,
+                state: self.state,
+                page_size: self.page_size,
+                list_ttl_ms: u64::try_from(self.list_ttl.as_millis()).unwrap_or(u64::MAX),
+                max_message_bytes: self.max_message_bytes,
+                shutdown_grace: self.shutdown_grace,
+                server_meta,
+            }),
+        })
+    }
+
+    /// Builds the server and serves it on this process's stdin and stdout until stdin closes.
+    ///
+    /// # Errors
+    /// A build error, or an I/O error of the transport.
+    pub async fn serve_stdio(self) -> Result<(), Error> {
+        self.build()?.serve_stdio().await
+    }
+}
+
+/// What every connection of a server shares. Built once; read-only while serving.
+pub(crate) struct ServerInner {
+    pub info: Implementation,
+    pub instructions: Option<String>,
+    pub capabilities: Value,
+    pub tools: Vec<Tool>,
+    pub index: HashMap<Arc<str>, usize>,
+    /// Each tool's `tools/list` entry, serialized once.
+    pub tool_entries: Vec<Box<RawValue>>,
+    pub state: SharedState,
+    pub page_size: Option<usize>,
+    pub list_ttl_ms: u64,
+    pub max_message_bytes: usize,
+    pub shutdown_grace: Duration,
+    /// `{"io.modelcontextprotocol/serverInfo": {...}}`, the `_meta` of modern results.
+    pub server_meta: Box<RawValue>,
+}
+
+/// An MCP server: tools, shared state and settings, ready to serve connections.
+///
+/// Cheap to clone; every connection shares the same tools and state.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<ServerInner>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("info", &self.inner.info).field("tools", &self.inner.tools.len()).finish()
+    }
+}
+
+impl Server {
+    /// Starts configuring a server with its name and version (`serverInfo`).
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder::new(name, version)
+    }
+
+    /// The server's name and version.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The registered tools, in listing order.
+    pub fn tools(&self) -> &[Tool] {
+        &self.inner.tools
+    }
+
+    /// Serves one connection of newline-delimited JSON-RPC over `reader` and `writer`, until
+    /// the reader ends and running calls have finished (or the shutdown timeout passed).
+    ///
+    /// # Errors
+    /// When writing to the client fails (other than the client having gone away).
+    pub async fn serve<R, W>(&self, reader: R, writer: W) -> io::Result<()>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        Connection::new(self.inner.clone(), reader, writer).run().await
+    }
+
+    /// Serves this process's stdin and stdout (stdout carries only protocol messages; log to
+    /// stderr).
+    ///
+    /// # Errors
+    /// When stdio cannot be set up or writing fails.
+    pub async fn serve_stdio(&self) -> Result<(), Error> {
+        let (reader, writer) = crate::transport::stdio::stdio()?;
+        Ok(self.serve(reader, writer).await?)
+    }
+}

@@ -1,0 +1,114 @@
+//! Arguments of a `#[tool]` function that are not part of its input schema.
+
+use std::any::TypeId;
+use std::ops::{Deref, DerefMut};
+
+use super::{BoxError, ToolCall};
+use crate::context::RequestContext;
+
+/// A value a tool argument takes from the call rather than from the client's arguments.
+///
+/// Implemented for [`State<T>`] and [`RequestContext`]; `#[tool]` recognizes arguments of
+/// those types by name.
+pub trait FromToolCall: Sized {
+    /// Takes the value from the call.
+    ///
+    /// # Errors
+    /// When the call cannot provide it (shared state that was never registered).
+    fn from_tool_call(call: &ToolCall) -> Result<Self, BoxError>;
+
+    /// Shared state this extractor needs, checked when the server is built.
+    fn state_requirement() -> Option<StateRequirement> {
+        None
+    }
+}
+
+/// Shared state a tool needs: a type that must be registered on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateRequirement {
+    /// The type's id.
+    pub type_id: TypeId,
+    /// The type's name, for error messages.
+    pub type_name: &'static str,
+}
+
+/// Shared state, created once and handed to every call: a connection pool, an HTTP client.
+///
+/// Register the value with [`ServerBuilder::state`](crate::ServerBuilder::state); each call
+/// gets a clone, so wrap big values in an `Arc` (pools usually are one already).
+///
+/// ```
+/// use mcp_toolkit::{tool, State};
+///
+/// #[derive(Clone)]
+/// struct Greeting(&'static str);
+///
+/// /// Greet someone.
+/// #[tool]
+/// async fn greet(name: String, State(greeting): State<Greeting>) -> String {
+///     format!("{}, {name}!", greeting.0)
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct State<T>(pub T);
+
+impl<T> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for State<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromToolCall for State<T> {
+    fn from_tool_call(call: &ToolCall) -> Result<Self, BoxError> {
+        call.state().get::<T>().cloned().map(State).ok_or_else(|| {
+            format!("no shared state of type `{}` was registered", std::any::type_name::<T>()).into()
+        })
+    }
+
+    fn state_requirement() -> Option<StateRequirement> {
+        Some(StateRequirement { type_id: TypeId::of::<T>(), type_name: std::any::type_name::<T>() })
+    }
+}
+
+impl FromToolCall for RequestContext {
+    fn from_tool_call(call: &ToolCall) -> Result<Self, BoxError> {
+        Ok(call.context().clone())
+    }
+}
+
+/// The whole input of a tool as one struct: `Args(search): Args<Search>` makes `Search`'s
+/// schema the tool's input schema (it must describe an object).
+///
+/// ```
+/// use mcp_toolkit::{tool, Args};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Search {
+///     /// What to look for.
+///     query: String,
+///     /// At most this many hits.
+///     limit: Option<u32>,
+/// }
+///
+/// /// Search the catalogue.
+/// #[tool]
+/// async fn search(Args(search): Args<Search>) -> String {
+///     format!("{} (limit {:?})", search.query, search.limit)
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Args<T>(pub T);
+
+impl<T> Deref for Args<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
