@@ -109,12 +109,23 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::request`].
-    pub async fn request_with_id(&self, id: i64, method: &str, params: Value) -> Result<Value, ErrorObject> {
+    pub async fn request_with_id(
+        &self,
+        id: i64,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, ErrorObject> {
         let (tx, rx) = oneshot::channel();
-        self.inner.pending.lock().expect("client lock").insert(id, tx);
+        self.inner
+            .pending
+            .lock()
+            .expect("client lock")
+            .insert(id, tx);
         let params = self.with_meta(params);
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
-        rx.await.unwrap_or_else(|_| Err(ErrorObject::new(INTERNAL_ERROR, "the connection closed")))
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+        rx.await
+            .unwrap_or_else(|_| Err(ErrorObject::new(INTERNAL_ERROR, "the connection closed")))
     }
 
     /// Allocates a request id for [`Client::request_with_id`].
@@ -124,7 +135,8 @@ impl Client {
 
     /// Sends a notification.
     pub async fn notify(&self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params})).await;
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .await;
     }
 
     /// Sends one raw line (a newline is added).
@@ -160,9 +172,16 @@ impl Client {
     ///
     /// # Errors
     /// The server's error reply, or `-32603` if the result is not a `CallToolResult`.
-    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, ErrorObject> {
-        let result = self.request("tools/call", json!({"name": name, "arguments": arguments})).await?;
-        serde_json::from_value(result).map_err(|err| ErrorObject::new(INTERNAL_ERROR, err.to_string()))
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, ErrorObject> {
+        let result = self
+            .request("tools/call", json!({"name": name, "arguments": arguments}))
+            .await?;
+        serde_json::from_value(result)
+            .map_err(|err| ErrorObject::new(INTERNAL_ERROR, err.to_string()))
     }
 
     fn with_meta(&self, params: Value) -> Value {
@@ -175,10 +194,13 @@ impl Client {
         };
         let meta = params.entry("_meta").or_insert_with(|| json!({}));
         if let Value::Object(meta) = meta {
-            meta.entry(meta_keys::PROTOCOL_VERSION).or_insert_with(|| json!(MODERN_VERSION));
-            meta.entry(meta_keys::CLIENT_CAPABILITIES).or_insert_with(|| json!({}));
-            meta.entry(meta_keys::CLIENT_INFO)
-                .or_insert_with(|| json!({"name": "mcp-runtime-client", "version": env!("CARGO_PKG_VERSION")}));
+            meta.entry(meta_keys::PROTOCOL_VERSION)
+                .or_insert_with(|| json!(MODERN_VERSION));
+            meta.entry(meta_keys::CLIENT_CAPABILITIES)
+                .or_insert_with(|| json!({}));
+            meta.entry(meta_keys::CLIENT_INFO).or_insert_with(
+                || json!({"name": "mcp-runtime-client", "version": env!("CARGO_PKG_VERSION")}),
+            );
         }
         Value::Object(params)
     }

@@ -138,7 +138,11 @@ impl RequestContext {
             return;
         };
         {
-            let mut last = self.inner.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+            let mut last = self
+                .inner
+                .last_progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             if last.is_some_and(|last| progress <= last) || !progress.is_finite() {
                 tracing::debug!(progress, "dropped a progress report that did not increase");
                 return;
@@ -147,7 +151,12 @@ impl RequestContext {
         }
         outbox.send(
             "notifications/progress",
-            &ProgressParams { progress_token: token, progress, total, message },
+            &ProgressParams {
+                progress_token: token,
+                progress,
+                total,
+                message,
+            },
         );
     }
 
@@ -164,7 +173,14 @@ impl RequestContext {
             return;
         }
         if let Some(outbox) = &self.inner.outbox {
-            outbox.send("notifications/message", &LogMessageParams { level, logger, data });
+            outbox.send(
+                "notifications/message",
+                &LogMessageParams {
+                    level,
+                    logger,
+                    data,
+                },
+            );
         }
     }
 
@@ -226,7 +242,9 @@ mod tests {
     }
 
     fn drain(rx: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> Vec<String> {
-        std::iter::from_fn(|| rx.try_recv().ok()).map(|l| String::from_utf8(l).unwrap()).collect()
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|l| String::from_utf8(l).unwrap())
+            .collect()
     }
 
     #[test]
@@ -256,7 +274,9 @@ mod tests {
         ctx.warning("shown");
         let lines = drain(&mut rx);
         assert_eq!(lines.len(), 1);
-        assert!(lines[0].contains("\"level\":\"warning\"") && lines[0].contains("\"data\":\"shown\""));
+        assert!(
+            lines[0].contains("\"level\":\"warning\"") && lines[0].contains("\"data\":\"shown\"")
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ pub use schemars;
 pub use serde;
 pub use serde_json;
 
-pub use crate::tool::{OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult};
+pub use crate::tool::{
+    OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult,
+};
 
 use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::ToolAnnotations;
@@ -41,15 +43,22 @@ pub fn build_tool<A: schemars::JsonSchema>(
         .with_annotations(meta.annotations);
     def.title = meta.title.map(str::to_owned);
     def.description = meta.description.map(str::to_owned);
-    def.state_requirements = requirements.iter().filter_map(|requirement| requirement()).collect();
+    def.state_requirements = requirements
+        .iter()
+        .filter_map(|requirement| requirement())
+        .collect();
     Tool::from_fn(def, move |call: ToolCall| handler(call))
 }
 
 /// Runs a synchronous tool function on tokio's blocking pool, so it cannot stall the server.
-pub async fn run_blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, BoxError> {
+pub async fn run_blocking<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, BoxError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(value) => Ok(value),
-        Err(err) if err.is_panic() => Err(format!("the tool panicked: {}", panic_message(&err.into_panic())).into()),
+        Err(err) if err.is_panic() => {
+            Err(format!("the tool panicked: {}", panic_message(&err.into_panic())).into())
+        }
         Err(err) => Err(err.into()),
     }
 }

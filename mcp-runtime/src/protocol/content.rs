@@ -35,7 +35,10 @@ pub struct CallToolResult {
 impl CallToolResult {
     /// A successful result with these blocks.
     pub fn new(content: Vec<Content>) -> Self {
-        CallToolResult { content, ..Default::default() }
+        CallToolResult {
+            content,
+            ..Default::default()
+        }
     }
 
     /// A successful result with one text block.
@@ -45,14 +48,20 @@ impl CallToolResult {
 
     /// A failed result (`isError: true`) whose text tells the model what went wrong.
     pub fn error(message: impl Into<String>) -> Self {
-        CallToolResult { is_error: Some(true), ..Self::text(message) }
+        CallToolResult {
+            is_error: Some(true),
+            ..Self::text(message)
+        }
     }
 
     /// A successful structured result: `value` as `structuredContent` and as a text block for
     /// clients that only read text.
     pub fn structured(value: Value) -> Self {
         let text = value.to_string();
-        CallToolResult { structured_content: Some(value), ..Self::text(text) }
+        CallToolResult {
+            structured_content: Some(value),
+            ..Self::text(text)
+        }
     }
 
     /// Whether this result reports a failure.
@@ -80,7 +89,11 @@ pub enum Content {
 impl Content {
     /// A text block.
     pub fn text(text: impl Into<String>) -> Self {
-        Content::Text(TextContent { text: text.into(), annotations: None, meta: None })
+        Content::Text(TextContent {
+            text: text.into(),
+            annotations: None,
+            meta: None,
+        })
     }
 
     /// An image block from base64 `data`.
@@ -108,7 +121,11 @@ impl Content {
     }
 
     /// An embedded text resource.
-    pub fn embedded_text(uri: impl Into<String>, mime_type: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn embedded_text(
+        uri: impl Into<String>,
+        mime_type: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
         Content::Resource(EmbeddedResource {
             resource: ResourceContents::Text {
                 uri: uri.into(),
@@ -160,7 +177,12 @@ pub struct BinaryContent {
 
 impl BinaryContent {
     fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
-        BinaryContent { data: data.into(), mime_type: mime_type.into(), annotations: None, meta: None }
+        BinaryContent {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            annotations: None,
+            meta: None,
+        }
     }
 }
 

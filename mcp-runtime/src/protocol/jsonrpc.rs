@@ -86,8 +86,7 @@ impl Serialize for RequestId {
             RequestId::Number(n) => serializer.serialize_i64(*n),
             RequestId::String(s) => serializer.serialize_str(s),
             RequestId::OtherNumber(raw) => {
-                let number: serde_json::Number =
-                    raw.parse().map_err(serde::ser::Error::custom)?;
+                let number: serde_json::Number = raw.parse().map_err(serde::ser::Error::custom)?;
                 number.serialize(serializer)
             }
         }
@@ -97,7 +96,8 @@ impl Serialize for RequestId {
 impl<'de> Deserialize<'de> for RequestId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
-        RequestId::from_raw(&raw).ok_or_else(|| de::Error::custom("id must be a number or a string"))
+        RequestId::from_raw(&raw)
+            .ok_or_else(|| de::Error::custom("id must be a number or a string"))
     }
 }
 
@@ -116,7 +116,11 @@ pub struct ErrorObject {
 impl ErrorObject {
     /// An error with a code and message and no data.
     pub fn new(code: i32, message: impl Into<String>) -> Self {
-        ErrorObject { code, message: message.into(), data: None }
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     /// Attaches `data`.
@@ -173,12 +177,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Present<'a> {
 
 /// What an incoming message turned out to be.
 pub(crate) enum Classified<'a> {
-    Request { id: RequestId, method: Cow<'a, str>, params: Option<&'a RawValue> },
-    Notification { method: Cow<'a, str>, params: Option<&'a RawValue> },
+    Request {
+        id: RequestId,
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
+    },
+    Notification {
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
+    },
     /// A response to a request the server sent; the server does not send any yet.
     Response,
     /// Not a valid JSON-RPC message: answer with this error (and this id, when one was readable).
-    Invalid { id: Option<RequestId>, error: ErrorObject },
+    Invalid {
+        id: Option<RequestId>,
+        error: ErrorObject,
+    },
 }
 
 impl<'a> Incoming<'a> {
@@ -204,8 +218,15 @@ impl<'a> Incoming<'a> {
             };
         }
         match (self.method, id) {
-            (Some(method), Some(id)) => Classified::Request { id, method, params: self.params },
-            (Some(method), None) => Classified::Notification { method, params: self.params },
+            (Some(method), Some(id)) => Classified::Request {
+                id,
+                method,
+                params: self.params,
+            },
+            (Some(method), None) => Classified::Notification {
+                method,
+                params: self.params,
+            },
             (None, id) if self.result.is_some() || self.error.is_some() => {
                 let _ = id;
                 Classified::Response
@@ -255,7 +276,10 @@ pub(crate) fn write_result_with<R: Serialize + ?Sized>(
         }
         Err(err) => {
             out.truncate(start);
-            let error = ErrorObject::new(INTERNAL_ERROR, format!("could not serialize the result: {err}"));
+            let error = ErrorObject::new(
+                INTERNAL_ERROR,
+                format!("could not serialize the result: {err}"),
+            );
             write_error(out, Some(id), &error);
         }
     }
@@ -274,7 +298,11 @@ pub(crate) fn write_error(out: &mut Vec<u8>, id: Option<&RequestId>, error: &Err
 }
 
 /// Appends a notification line.
-pub(crate) fn write_notification<P: Serialize + ?Sized>(out: &mut Vec<u8>, method: &str, params: &P) {
+pub(crate) fn write_notification<P: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    method: &str,
+    params: &P,
+) {
     let start = out.len();
     out.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
     serde_json::to_writer(&mut *out, method).expect("a string always serializes");
@@ -293,12 +321,19 @@ mod tests {
     use super::*;
 
     fn classify(line: &str) -> Classified<'_> {
-        serde_json::from_str::<Incoming<'_>>(line).unwrap().classify()
+        serde_json::from_str::<Incoming<'_>>(line)
+            .unwrap()
+            .classify()
     }
 
     #[test]
     fn ids_round_trip_as_written() {
-        for (raw, expected) in [("7", "7"), ("-3", "-3"), (r#""a-b""#, r#""a-b""#), ("1.5", "1.5")] {
+        for (raw, expected) in [
+            ("7", "7"),
+            ("-3", "-3"),
+            (r#""a-b""#, r#""a-b""#),
+            ("1.5", "1.5"),
+        ] {
             let id = RequestId::from_raw(&RawValue::from_string(raw.into()).unwrap()).unwrap();
             let mut out = Vec::new();
             id.write_json(&mut out);
@@ -313,7 +348,10 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#,
             r#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#,
         ] {
-            assert!(matches!(classify(line), Classified::Invalid { id: None, .. }), "{line}");
+            assert!(
+                matches!(classify(line), Classified::Invalid { id: None, .. }),
+                "{line}"
+            );
         }
     }
 
@@ -321,24 +359,40 @@ mod tests {
     fn classifies_each_kind() {
         assert!(matches!(
             classify(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
-            Classified::Request { id: RequestId::Number(1), .. }
+            Classified::Request {
+                id: RequestId::Number(1),
+                ..
+            }
         ));
         assert!(matches!(
             classify(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
             Classified::Notification { .. }
         ));
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#), Classified::Response));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#),
+            Classified::Response
+        ));
         assert!(matches!(
             classify(r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#),
-            Classified::Invalid { id: Some(RequestId::Number(1)), .. }
+            Classified::Invalid {
+                id: Some(RequestId::Number(1)),
+                ..
+            }
         ));
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","id":1}"#), Classified::Invalid { .. }));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":1}"#),
+            Classified::Invalid { .. }
+        ));
     }
 
     #[test]
     fn writes_framed_lines() {
         let mut out = Vec::new();
-        write_result(&mut out, &RequestId::String("x".into()), &serde_json::json!({}));
+        write_result(
+            &mut out,
+            &RequestId::String("x".into()),
+            &serde_json::json!({}),
+        );
         write_error(&mut out, None, &ErrorObject::new(PARSE_ERROR, "bad"));
         assert_eq!(
             String::from_utf8(out).unwrap(),

@@ -219,7 +219,10 @@ mod tests {
         assert!(LogLevel::Debug < LogLevel::Info && LogLevel::Alert < LogLevel::Emergency);
         for level in LogLevel::ALL {
             assert_eq!(LogLevel::parse(level.as_str()), Some(level));
-            assert_eq!(serde_json::to_string(&level).unwrap(), format!("\"{level}\""));
+            assert_eq!(
+                serde_json::to_string(&level).unwrap(),
+                format!("\"{level}\"")
+            );
         }
         assert_eq!(LogLevel::parse("verbose"), None);
     }

@@ -8,8 +8,13 @@ pub const MODERN_VERSION: &str = "2026-07-28";
 pub const LEGACY_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 /// Every version this server speaks, newest first.
-pub const SUPPORTED_VERSIONS: [&str; 5] =
-    [MODERN_VERSION, LEGACY_VERSIONS[0], LEGACY_VERSIONS[1], LEGACY_VERSIONS[2], LEGACY_VERSIONS[3]];
+pub const SUPPORTED_VERSIONS: [&str; 5] = [
+    MODERN_VERSION,
+    LEGACY_VERSIONS[0],
+    LEGACY_VERSIONS[1],
+    LEGACY_VERSIONS[2],
+    LEGACY_VERSIONS[3],
+];
 
 /// How a request is being served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +43,11 @@ impl Era {
 /// The legacy version to answer an `initialize` with: the client's own when we speak it,
 /// else our newest.
 pub fn negotiate_legacy(requested: &str) -> &'static str {
-    LEGACY_VERSIONS.iter().copied().find(|v| *v == requested).unwrap_or(LEGACY_VERSIONS[0])
+    LEGACY_VERSIONS
+        .iter()
+        .copied()
+        .find(|v| *v == requested)
+        .unwrap_or(LEGACY_VERSIONS[0])
 }
 
 #[cfg(test)]

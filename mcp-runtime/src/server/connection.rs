@@ -28,7 +28,9 @@ use super::ServerInner;
 use crate::context::Outbox;
 use crate::private::panic_message;
 use crate::protocol::content::CallToolResult;
-use crate::protocol::jsonrpc::{write_error, write_result, write_result_with, ErrorObject, RequestId, INVALID_REQUEST};
+use crate::protocol::jsonrpc::{
+    write_error, write_result, write_result_with, ErrorObject, RequestId, INVALID_REQUEST,
+};
 use crate::protocol::messages::meta_keys;
 use crate::protocol::version::Era;
 use crate::tool::{failure_result, BoxError, ToolService};
@@ -69,7 +71,12 @@ impl Future for InFlight {
         } else {
             Some(ready!(poll_guarded(this.future, cx)))
         };
-        Poll::Ready(Finished { id: this.id.clone(), era: *this.era, tool: *this.tool, outcome })
+        Poll::Ready(Finished {
+            id: this.id.clone(),
+            era: *this.era,
+            tool: *this.tool,
+            outcome,
+        })
     }
 }
 
@@ -145,7 +152,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     if ended {
                         self.eof = true;
                         self.lines.end_of_input();
-                        self.deadline = Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
+                        self.deadline =
+                            Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
                     }
                     self.handle_frames(cx);
                 }
@@ -165,7 +173,11 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 if self.inflight.is_empty() {
                     return Pin::new(&mut self.writer).poll_flush(cx);
                 }
-                if self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
+                if self
+                    .deadline
+                    .as_mut()
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready())
+                {
                     tracing::warn!(
                         calls = self.inflight.len(),
                         "input ended and calls were still running after {:?}; abandoning them",
@@ -193,7 +205,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             }
             Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => Poll::Ready(false),
             Poll::Ready(Err(err)) => {
-                tracing::warn!("reading from the client failed, treating it as end of input: {err}");
+                tracing::warn!(
+                    "reading from the client failed, treating it as end of input: {err}"
+                );
                 Poll::Ready(true)
             }
         }
@@ -226,7 +240,10 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 .handle_line(line),
                 Some(Frame::Oversized(id)) => {
                     let limit = self.server.max_message_bytes;
-                    let error = ErrorObject::new(INVALID_REQUEST, format!("Message too large: the limit is {limit} bytes"));
+                    let error = ErrorObject::new(
+                        INVALID_REQUEST,
+                        format!("Message too large: the limit is {limit} bytes"),
+                    );
                     write_error(&mut self.out, id.as_ref(), &error);
                     Action::Done
                 }
@@ -244,7 +261,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
 
     /// Starts a call and polls it once; only calls that do not finish at once are queued.
     fn start_call(&mut self, pending: PendingCall, cx: &mut Context<'_>) {
-        let PendingCall { id, era, tool, call, cancellation } = pending;
+        let PendingCall {
+            id,
+            era,
+            tool,
+            call,
+            cancellation,
+        } = pending;
         let service = &mut self.services[tool];
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
             match service.poll_ready(cx) {
@@ -256,18 +279,41 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         }));
         let mut future = match started {
             Ok(future) => future,
-            Err(panic) => return self.finish(Finished { id, era, tool, outcome: Some(Err(panic)) }),
+            Err(panic) => {
+                return self.finish(Finished {
+                    id,
+                    era,
+                    tool,
+                    outcome: Some(Err(panic)),
+                })
+            }
         };
         if let Poll::Ready(outcome) = poll_guarded(&mut future, cx) {
-            return self.finish(Finished { id, era, tool, outcome: Some(outcome) });
+            return self.finish(Finished {
+                id,
+                era,
+                tool,
+                outcome: Some(outcome),
+            });
         }
         self.cancellations.insert(id.clone(), cancellation.clone());
         let cancelled = cancellation.cancelled_owned();
-        self.inflight.push(InFlight { id, era, tool, future, cancelled });
+        self.inflight.push(InFlight {
+            id,
+            era,
+            tool,
+            future,
+            cancelled,
+        });
     }
 
     fn finish(&mut self, finished: Finished) {
-        let Finished { id, era, tool, outcome } = finished;
+        let Finished {
+            id,
+            era,
+            tool,
+            outcome,
+        } = finished;
         self.cancellations.remove(&id);
         let Some(outcome) = outcome else {
             tracing::debug!(%id, "call cancelled; no reply");
@@ -291,7 +337,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     }
 }
 
-fn write_call_result(out: &mut Vec<u8>, id: &RequestId, era: Era, mut result: CallToolResult, server: &ServerInner) {
+fn write_call_result(
+    out: &mut Vec<u8>,
+    id: &RequestId,
+    era: Era,
+    mut result: CallToolResult,
+    server: &ServerInner,
+) {
     match (era, &mut result.meta) {
         (Era::Legacy(_), _) => write_result(out, id, &result),
         (Era::Modern, None) => write_modern_result(out, id, &result, &server.server_meta),

@@ -12,8 +12,8 @@ use crate::protocol::jsonrpc::{
     INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use crate::protocol::messages::{
-    meta_keys, CallToolParams, CancelledParams, InitializeParams, ListParams, LogLevel, MetaOnlyParams,
-    RequestMeta, SetLevelParams,
+    meta_keys, CallToolParams, CancelledParams, InitializeParams, ListParams, LogLevel,
+    MetaOnlyParams, RequestMeta, SetLevelParams,
 };
 use crate::protocol::version::{negotiate_legacy, Era, MODERN_VERSION};
 use crate::tool::ToolCall;
@@ -72,13 +72,15 @@ impl Dispatcher<'_> {
             }
         };
         match incoming.classify() {
-            Classified::Request { id, method, params } => match self.request(&id, &method, params) {
-                Ok(action) => action,
-                Err(error) => {
-                    write_error(self.out, Some(&id), &error);
-                    Action::Done
+            Classified::Request { id, method, params } => {
+                match self.request(&id, &method, params) {
+                    Ok(action) => action,
+                    Err(error) => {
+                        write_error(self.out, Some(&id), &error);
+                        Action::Done
+                    }
                 }
-            },
+            }
             Classified::Notification { method, params } => self.notification(&method, params),
             Classified::Response => {
                 tracing::debug!("ignored a response: this server sends no requests");
@@ -91,7 +93,12 @@ impl Dispatcher<'_> {
         }
     }
 
-    fn request(&mut self, id: &RequestId, method: &str, params: Option<&RawValue>) -> Reply<Action> {
+    fn request(
+        &mut self,
+        id: &RequestId,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Reply<Action> {
         match method {
             "tools/call" => {
                 let params: CallToolParams<'_> = required_params(params)?;
@@ -142,20 +149,26 @@ impl Dispatcher<'_> {
                 self.write_empty(id, self.era(None)?);
                 Ok(Action::Done)
             }
-            _ => Err(ErrorObject::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
-                .with_data(json!({"method": method}))),
+            _ => Err(
+                ErrorObject::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+                    .with_data(json!({"method": method})),
+            ),
         }
     }
 
     fn notification(&mut self, method: &str, params: Option<&RawValue>) -> Action {
         match method {
-            "notifications/cancelled" => match params.map(|p| serde_json::from_str::<CancelledParams>(p.get())) {
-                Some(Ok(CancelledParams { request_id: Some(id) })) => Action::Cancel(id),
-                _ => {
-                    tracing::debug!("ignored a malformed notifications/cancelled");
-                    Action::Done
+            "notifications/cancelled" => {
+                match params.map(|p| serde_json::from_str::<CancelledParams>(p.get())) {
+                    Some(Ok(CancelledParams {
+                        request_id: Some(id),
+                    })) => Action::Cancel(id),
+                    _ => {
+                        tracing::debug!("ignored a malformed notifications/cancelled");
+                        Action::Done
+                    }
                 }
-            },
+            }
             "notifications/initialized" => Action::Done,
             other => {
                 tracing::debug!(method = other, "ignored a notification");
@@ -170,8 +183,11 @@ impl Dispatcher<'_> {
         if let Some(meta) = meta {
             if let Some(version) = &meta.protocol_version {
                 if version != MODERN_VERSION {
-                    return Err(ErrorObject::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
-                        .with_data(json!({"supported": [MODERN_VERSION], "requested": version})));
+                    return Err(ErrorObject::new(
+                        UNSUPPORTED_PROTOCOL_VERSION,
+                        "Unsupported protocol version",
+                    )
+                    .with_data(json!({"supported": [MODERN_VERSION], "requested": version})));
                 }
                 if meta.client_capabilities.is_none() {
                     return Err(ErrorObject::invalid_params(format!(
@@ -191,9 +207,17 @@ impl Dispatcher<'_> {
         }
     }
 
-    fn call_tool(&mut self, id: &RequestId, era: Era, params: CallToolParams<'_>) -> Reply<PendingCall> {
+    fn call_tool(
+        &mut self,
+        id: &RequestId,
+        era: Era,
+        params: CallToolParams<'_>,
+    ) -> Reply<PendingCall> {
         let Some(&index) = self.server.index.get(&*params.name) else {
-            return Err(ErrorObject::invalid_params(format!("Unknown tool: {}", params.name)));
+            return Err(ErrorObject::invalid_params(format!(
+                "Unknown tool: {}",
+                params.name
+            )));
         };
         let meta = params.meta.unwrap_or_default();
         let log_level = match era {
@@ -216,7 +240,13 @@ impl Dispatcher<'_> {
             context,
             self.server.state.clone(),
         );
-        Ok(PendingCall { id: id.clone(), era, tool: index, call, cancellation })
+        Ok(PendingCall {
+            id: id.clone(),
+            era,
+            tool: index,
+            call,
+            cancellation,
+        })
     }
 
     fn list_tools(&mut self, id: &RequestId, era: Era, cursor: Option<&str>) -> Reply<()> {
@@ -227,7 +257,10 @@ impl Dispatcher<'_> {
                 .filter(|&start| start <= entries.len())
                 .ok_or_else(|| ErrorObject::invalid_params(format!("Invalid cursor: {cursor}")))?,
         };
-        let end = self.server.page_size.map_or(entries.len(), |size| (start + size).min(entries.len()));
+        let end = self
+            .server
+            .page_size
+            .map_or(entries.len(), |size| (start + size).min(entries.len()));
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct ListToolsResult<'a> {
@@ -306,17 +339,22 @@ pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
 
 /// Parses params a method cannot do without.
 fn required_params<'a, T: serde::Deserialize<'a>>(params: Option<&'a RawValue>) -> Reply<T> {
-    let raw = params.ok_or_else(|| ErrorObject::invalid_params("Invalid params: missing \"params\""))?;
-    serde_json::from_str(raw.get()).map_err(|err| ErrorObject::invalid_params(format!("Invalid params: {err}")))
+    let raw =
+        params.ok_or_else(|| ErrorObject::invalid_params("Invalid params: missing \"params\""))?;
+    serde_json::from_str(raw.get())
+        .map_err(|err| ErrorObject::invalid_params(format!("Invalid params: {err}")))
 }
 
 /// Parses params that may be left out.
-fn optional_params<'a, T: serde::Deserialize<'a> + Default>(params: Option<&'a RawValue>) -> Reply<T> {
+fn optional_params<'a, T: serde::Deserialize<'a> + Default>(
+    params: Option<&'a RawValue>,
+) -> Reply<T> {
     params.map_or_else(|| Ok(T::default()), |raw| required_params(Some(raw)))
 }
 
 fn parse_level(level: &str) -> Reply<LogLevel> {
-    LogLevel::parse(level).ok_or_else(|| ErrorObject::invalid_params(format!("Unknown log level: {level}")))
+    LogLevel::parse(level)
+        .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown log level: {level}")))
 }
 
 fn missing_meta() -> ErrorObject {
@@ -330,14 +368,20 @@ fn missing_meta() -> ErrorObject {
 /// The error for a line that is not a JSON-RPC message, with its id when it has a readable one.
 fn unreadable(line: &[u8], err: &serde_json::Error) -> (Option<RequestId>, ErrorObject) {
     if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err() {
-        return (None, ErrorObject::new(PARSE_ERROR, format!("Parse error: {err}")));
+        return (
+            None,
+            ErrorObject::new(PARSE_ERROR, format!("Parse error: {err}")),
+        );
     }
     #[derive(serde::Deserialize)]
     struct IdOnly {
         id: RequestId,
     }
     let id = serde_json::from_slice::<IdOnly>(line).ok().map(|m| m.id);
-    (id, ErrorObject::new(INVALID_REQUEST, format!("Invalid request: {err}")))
+    (
+        id,
+        ErrorObject::new(INVALID_REQUEST, format!("Invalid request: {err}")),
+    )
 }
 
 fn strip_nulls(mut value: Value) -> Value {

@@ -37,7 +37,15 @@ pub(crate) enum Frame<'a> {
 
 impl LineBuffer {
     pub(crate) fn new(max_line: usize) -> Self {
-        LineBuffer { buf: vec![0; READ_CHUNK], start: 0, end: 0, scanned: 0, max_line, oversized: None, ended: false }
+        LineBuffer {
+            buf: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            scanned: 0,
+            max_line,
+            oversized: None,
+            ended: false,
+        }
     }
 
     /// Free space to read into; report what was read with [`LineBuffer::filled`].
@@ -65,7 +73,10 @@ impl LineBuffer {
     /// The next complete frame, if any.
     pub(crate) fn next_frame(&mut self) -> Option<Frame<'_>> {
         loop {
-            let newline = self.buf[self.scanned..self.end].iter().position(|&b| b == b'\n').map(|i| self.scanned + i);
+            let newline = self.buf[self.scanned..self.end]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| self.scanned + i);
             if let Some(mut oversized) = self.oversized.take() {
                 match newline {
                     Some(end) => {
@@ -90,7 +101,10 @@ impl LineBuffer {
                     self.scanned = self.start;
                     if end - line_start > self.max_line {
                         let line = &self.buf[line_start..end];
-                        return Some(Frame::Oversized(find_id(&line[..KEEP.min(line.len())], tail_of(line))));
+                        return Some(Frame::Oversized(find_id(
+                            &line[..KEEP.min(line.len())],
+                            tail_of(line),
+                        )));
                     }
                     let line = trim(&self.buf[line_start..end]);
                     if line.is_empty() {
@@ -110,7 +124,10 @@ impl LineBuffer {
                         let partial = &self.buf[self.start..self.end];
                         let mut tail = Vec::new();
                         keep_tail(&mut tail, partial);
-                        self.oversized = Some(Oversized { head: partial[..KEEP.min(partial.len())].to_vec(), tail });
+                        self.oversized = Some(Oversized {
+                            head: partial[..KEEP.min(partial.len())].to_vec(),
+                            tail,
+                        });
                         self.start = self.end;
                         self.scanned = self.start;
                     }
@@ -127,8 +144,14 @@ impl LineBuffer {
 }
 
 fn trim(line: &[u8]) -> &[u8] {
-    let end = line.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
-    let start = line[..end].iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(end);
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let start = line[..end]
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(end);
     &line[start..end]
 }
 
@@ -193,7 +216,10 @@ fn id_in_tail(tail: &[u8]) -> Option<RequestId> {
 }
 
 fn trim_start(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
     &bytes[start..]
 }
 
@@ -203,8 +229,15 @@ fn parse_id_prefix(bytes: &[u8]) -> Option<RequestId> {
         let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
         (rest[end] == b'"').then(|| RequestId::String(String::from_utf8_lossy(&rest[..end]).into()))
     } else {
-        let end = bytes.iter().position(|b| !(b.is_ascii_digit() || *b == b'-')).unwrap_or(bytes.len());
-        std::str::from_utf8(&bytes[..end]).ok()?.parse().ok().map(RequestId::Number)
+        let end = bytes
+            .iter()
+            .position(|b| !(b.is_ascii_digit() || *b == b'-'))
+            .unwrap_or(bytes.len());
+        std::str::from_utf8(&bytes[..end])
+            .ok()?
+            .parse()
+            .ok()
+            .map(RequestId::Number)
     }
 }
 

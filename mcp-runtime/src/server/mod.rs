@@ -81,7 +81,11 @@ pub struct ServerBuilder {
 impl ServerBuilder {
     fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
         ServerBuilder {
-            info: Implementation { name: name.into(), version: version.into(), title: None },
+            info: Implementation {
+                name: name.into(),
+                version: version.into(),
+                title: None,
+            },
             instructions: None,
             tools: Vec::new(),
             state: SharedState::default(),
@@ -162,13 +166,22 @@ impl ServerBuilder {
             if index.insert(def.name.clone(), position).is_some() {
                 return Err(BuildError::DuplicateTool(def.name.to_string()));
             }
-            if let Some(missing) = def.state_requirements.iter().find(|r| !self.state.contains(r.type_id)) {
-                return Err(BuildError::MissingState { tool: def.name.to_string(), type_name: missing.type_name });
+            if let Some(missing) = def
+                .state_requirements
+                .iter()
+                .find(|r| !self.state.contains(r.type_id))
+            {
+                return Err(BuildError::MissingState {
+                    tool: def.name.to_string(),
+                    type_name: missing.type_name,
+                });
             }
-            tool_entries.push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
+            tool_entries
+                .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
-        let server_meta = serde_json::value::to_raw_value(&json!({ meta_keys::SERVER_INFO: self.info }))
-            .expect("server info serializes");
+        let server_meta =
+            serde_json::value::to_raw_value(&json!({ meta_keys::SERVER_INFO: self.info }))
+                .expect("server info serializes");
         Ok(Server {
             inner: Arc::new(ServerInner {
                 capabilities: json!({"tools": {"listChanged": false}, "logging": {}}),
@@ -224,7 +237,10 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("info", &self.inner.info).field("tools", &self.inner.tools.len()).finish()
+        f.debug_struct("Server")
+            .field("info", &self.inner.info)
+            .field("tools", &self.inner.tools.len())
+            .finish()
     }
 }
 
@@ -254,7 +270,9 @@ impl Server {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
-        Connection::new(self.inner.clone(), reader, writer).run().await
+        Connection::new(self.inner.clone(), reader, writer)
+            .run()
+            .await
     }
 
     /// Serves this process's stdin and stdout (stdout carries only protocol messages; log to

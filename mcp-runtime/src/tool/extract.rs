@@ -68,12 +68,19 @@ impl<T> DerefMut for State<T> {
 impl<T: Clone + Send + Sync + 'static> FromToolCall for State<T> {
     fn from_tool_call(call: &ToolCall) -> Result<Self, BoxError> {
         call.state().get::<T>().cloned().map(State).ok_or_else(|| {
-            format!("no shared state of type `{}` was registered", std::any::type_name::<T>()).into()
+            format!(
+                "no shared state of type `{}` was registered",
+                std::any::type_name::<T>()
+            )
+            .into()
         })
     }
 
     fn state_requirement() -> Option<StateRequirement> {
-        Some(StateRequirement { type_id: TypeId::of::<T>(), type_name: std::any::type_name::<T>() })
+        Some(StateRequirement {
+            type_id: TypeId::of::<T>(),
+            type_name: std::any::type_name::<T>(),
+        })
     }
 }
 

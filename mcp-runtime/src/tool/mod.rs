@@ -48,7 +48,9 @@ impl SharedState {
 
     /// The value of type `T`, if one was added.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.0.get(&TypeId::of::<T>()).and_then(|value| value.downcast_ref())
+        self.0
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref())
     }
 
     pub(crate) fn contains(&self, type_id: TypeId) -> bool {
@@ -58,7 +60,9 @@ impl SharedState {
 
 impl std::fmt::Debug for SharedState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedState").field("values", &self.0.len()).finish()
+        f.debug_struct("SharedState")
+            .field("values", &self.0.len())
+            .finish()
     }
 }
 
@@ -83,7 +87,12 @@ impl ToolCall {
     /// ```
     pub fn new(tool: impl Into<Arc<str>>, arguments: Value) -> Self {
         let arguments = serde_json::value::to_raw_value(&arguments).ok();
-        ToolCall::from_parts(tool.into(), arguments, RequestContext::detached(), SharedState::default())
+        ToolCall::from_parts(
+            tool.into(),
+            arguments,
+            RequestContext::detached(),
+            SharedState::default(),
+        )
     }
 
     pub(crate) fn from_parts(
@@ -92,7 +101,12 @@ impl ToolCall {
         context: RequestContext,
         state: SharedState,
     ) -> Self {
-        ToolCall { tool, arguments, context, state }
+        ToolCall {
+            tool,
+            arguments,
+            context,
+            state,
+        }
     }
 
     /// Replaces the shared state the call sees.
@@ -178,7 +192,9 @@ impl ToolDef {
     /// ```
     pub fn new(name: impl Into<Arc<str>>, input_schema: JsonObject) -> Self {
         let mut input_schema = input_schema;
-        input_schema.entry("type").or_insert_with(|| Value::from("object"));
+        input_schema
+            .entry("type")
+            .or_insert_with(|| Value::from("object"));
         ToolDef {
             name: name.into(),
             title: None,
@@ -224,7 +240,9 @@ impl ToolDef {
 /// Whether `name` is a valid tool name: 1–128 characters of `A-Z a-z 0-9 _ - .`.
 pub fn is_valid_tool_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// A tool: its definition and the service that runs it.
@@ -239,7 +257,9 @@ pub struct Tool {
 
 impl std::fmt::Debug for Tool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tool").field("def", &self.def).finish_non_exhaustive()
+        f.debug_struct("Tool")
+            .field("def", &self.def)
+            .finish_non_exhaustive()
     }
 }
 
@@ -251,7 +271,10 @@ impl Tool {
         S::Error: Into<BoxError>,
         S::Future: Send + 'static,
     {
-        Tool { def: Arc::new(def), service: ToolService::new(service.map_err(Into::into)) }
+        Tool {
+            def: Arc::new(def),
+            service: ToolService::new(service.map_err(Into::into)),
+        }
     }
 
     /// A tool from its definition and an async function.
@@ -305,7 +328,10 @@ impl Tool {
         <L::Service as Service<ToolCall>>::Future: Send + 'static,
     {
         let service = layer.layer(self.service);
-        Tool { def: self.def, service: ToolService::new(service.map_err(Into::into)) }
+        Tool {
+            def: self.def,
+            service: ToolService::new(service.map_err(Into::into)),
+        }
     }
 
     /// Runs one call through the tool's service. Service errors become `isError` results.
@@ -329,11 +355,15 @@ impl Tool {
     /// # });
     /// ```
     pub async fn call_json(&self, arguments: Value) -> CallToolResult {
-        self.call(ToolCall::new(self.def.name.clone(), arguments)).await
+        self.call(ToolCall::new(self.def.name.clone(), arguments))
+            .await
     }
 }
 
 /// The `isError` result for a tool whose service failed.
-pub(crate) fn failure_result(tool: &str, err: &(dyn std::error::Error + 'static)) -> CallToolResult {
+pub(crate) fn failure_result(
+    tool: &str,
+    err: &(dyn std::error::Error + 'static),
+) -> CallToolResult {
     CallToolResult::error(format!("Tool `{tool}` failed: {err}"))
 }

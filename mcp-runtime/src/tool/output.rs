@@ -117,7 +117,9 @@ fn serialize_result<T: Serialize + ?Sized>(value: &T) -> CallToolResult {
         Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
         Ok(Value::String(text)) => CallToolResult::text(text),
         Ok(other) => CallToolResult::text(other.to_string()),
-        Err(err) => CallToolResult::error(format!("The tool's result could not be serialized: {err}")),
+        Err(err) => {
+            CallToolResult::error(format!("The tool's result could not be serialized: {err}"))
+        }
     }
 }
 
@@ -167,7 +169,9 @@ pub trait ViaSerializeResult<T> {
     fn output_schema(self) -> Option<JsonObject>;
 }
 
-impl<T: Serialize + MaybeSchema, E: Display> ViaSerializeResult<Result<T, E>> for &&OutputKind<Result<T, E>> {
+impl<T: Serialize + MaybeSchema, E: Display> ViaSerializeResult<Result<T, E>>
+    for &&OutputKind<Result<T, E>>
+{
     fn into_result(self, value: Result<T, E>) -> CallToolResult {
         match value {
             Ok(value) => serialize_result(&value),
@@ -246,7 +250,10 @@ mod tests {
         ($value:expr) => {{
             let value = $value;
             #[allow(unused_imports)]
-            use super::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _};
+            use super::{
+                ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _,
+                ViaSerializeResult as _,
+            };
             let kind = OutputKind::of(&value);
             ((&&&kind).output_schema(), (&&&kind).into_result(value))
         }};

@@ -48,7 +48,14 @@ fn has_object_root(schema: &JsonObject) -> bool {
 /// assert!(mcp_runtime::schema::input_schema::<Vec<u8>>().is_err());
 /// ```
 pub fn input_schema<T: JsonSchema>() -> Result<JsonObject, String> {
-    let schema = client_safe(generator().into_root_schema_for::<T>().to_value().as_object().cloned().unwrap_or_default());
+    let schema = client_safe(
+        generator()
+            .into_root_schema_for::<T>()
+            .to_value()
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
     if !has_object_root(&schema) {
         return Err(format!(
             "the input of a tool must be a JSON object, but `{}` has the schema {}",
@@ -58,14 +65,22 @@ pub fn input_schema<T: JsonSchema>() -> Result<JsonObject, String> {
     }
     let mut schema = schema;
     // Some clients read `properties` unconditionally.
-    schema.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+    schema
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
     Ok(schema)
 }
 
 /// The output schema of `T` when it describes a JSON object (what `structuredContent` may be
 /// for every protocol version); `None` for anything else, whose results are sent as text only.
 pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
-    let schema = client_safe(generator().into_root_schema_for::<T>().to_value().as_object().cloned()?);
+    let schema = client_safe(
+        generator()
+            .into_root_schema_for::<T>()
+            .to_value()
+            .as_object()
+            .cloned()?,
+    );
     has_object_root(&schema).then_some(schema)
 }
 
@@ -100,7 +115,10 @@ mod tests {
         let schema = Value::Object(input_schema::<Person>().unwrap());
         assert!(schema.get("$schema").is_none() && schema.get("title").is_none());
         assert!(schema.get("$defs").is_none(), "{schema}");
-        assert_eq!(schema["properties"]["home"]["properties"]["street"]["description"], "Street and number.");
+        assert_eq!(
+            schema["properties"]["home"]["properties"]["street"]["description"],
+            "Street and number."
+        );
         assert_eq!(schema["required"], json!(["name", "home"]));
     }
 

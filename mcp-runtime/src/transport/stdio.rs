@@ -95,7 +95,10 @@ impl NonBlockingFd {
         // SAFETY: the descriptor is open for the life of the process; `ManuallyDrop` keeps this
         // `File` from closing it.
         let file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-        Ok(Some(NonBlockingFd { file, original_flags }))
+        Ok(Some(NonBlockingFd {
+            file,
+            original_flags,
+        }))
     }
 }
 
@@ -119,7 +122,11 @@ impl Drop for NonBlockingFd {
 }
 
 impl AsyncRead for StdinReader {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match &mut self.0 {
             Half::Fallback(stdin) => Pin::new(stdin).poll_read(cx, buf),
             Half::Reactor(fd) => loop {
@@ -139,7 +146,11 @@ impl AsyncRead for StdinReader {
 }
 
 impl AsyncWrite for StdoutWriter {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match &mut self.0 {
             Half::Fallback(stdout) => Pin::new(stdout).poll_write(cx, data),
             Half::Reactor(fd) => loop {

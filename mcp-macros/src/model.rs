@@ -1,0 +1,168 @@
+//! The model of a `#[tool]` function: what each parameter is and where its data comes from.
+
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
+
+use crate::attr::ToolOptions;
+
+/// A parsed `#[tool]` function.
+pub(crate) struct ToolFn {
+    /// The function as it will be emitted: parameter attributes that only `#[tool]` reads are
+    /// removed (rustc rejects doc comments on parameters).
+    pub function: ItemFn,
+    pub options: ToolOptions,
+    /// The tool's name (the function's unless renamed).
+    pub name: String,
+    /// The doc comment, as the default description.
+    pub docs: Option<String>,
+    pub params: Vec<Param>,
+    pub output: Option<Type>,
+}
+
+pub(crate) struct Param {
+    pub kind: ParamKind,
+    pub ty: Type,
+    pub span: proc_macro2::Span,
+}
+
+pub(crate) enum ParamKind {
+    /// A property of the input schema.
+    Property {
+        ident: Ident,
+        /// `///` docs, `#[serde(...)]` and `#[schemars(...)]`, moved onto the schema field.
+        attrs: Vec<Attribute>,
+        /// A pattern other than a plain name (reported by validation).
+        bad_pattern: Option<Box<Pat>>,
+    },
+    /// `Args<T>`: `T` is the whole input.
+    WholeInput { inner: Type },
+    /// `State<T>` or `RequestContext`, taken from the call.
+    Extracted,
+    /// `self`, reported by validation.
+    Receiver,
+}
+
+impl ToolFn {
+    pub(crate) fn from_item(mut function: ItemFn, options: ToolOptions) -> syn::Result<Self> {
+        let mut params = Vec::new();
+        for input in &mut function.sig.inputs {
+            params.push(Param::from_arg(input));
+        }
+        let name = options.name.as_ref().map_or_else(
+            || function.sig.ident.unraw().to_string(),
+            syn::LitStr::value,
+        );
+        let docs = doc_text(&function.attrs);
+        let output = match &function.sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some((**ty).clone()),
+        };
+        Ok(ToolFn {
+            function,
+            options,
+            name,
+            docs,
+            params,
+            output,
+        })
+    }
+
+    /// Whether the function is `async`.
+    pub(crate) fn is_async(&self) -> bool {
+        self.function.sig.asyncness.is_some()
+    }
+}
+
+impl Param {
+    fn from_arg(input: &mut FnArg) -> Self {
+        let span = input.span();
+        let typed = match input {
+            FnArg::Receiver(receiver) => {
+                return Param {
+                    kind: ParamKind::Receiver,
+                    ty: (*receiver.ty).clone(),
+                    span,
+                };
+            }
+            FnArg::Typed(typed) => typed,
+        };
+        let ty = (*typed.ty).clone();
+        let kind = match last_segment(&ty).as_deref() {
+            Some("State" | "RequestContext") => ParamKind::Extracted,
+            Some("Args") => match single_generic(&ty) {
+                Some(inner) => ParamKind::WholeInput { inner },
+                None => ParamKind::Extracted,
+            },
+            _ => {
+                let (moved, kept): (Vec<_>, Vec<_>) = typed.attrs.drain(..).partition(|attr| {
+                    ["doc", "serde", "schemars"]
+                        .iter()
+                        .any(|n| attr.path().is_ident(n))
+                });
+                typed.attrs = kept;
+                match &*typed.pat {
+                    Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                        ParamKind::Property {
+                            ident: pat.ident.clone(),
+                            attrs: moved,
+                            bad_pattern: None,
+                        }
+                    }
+                    other => ParamKind::Property {
+                        ident: Ident::new("_", other.span()),
+                        attrs: moved,
+                        bad_pattern: Some(Box::new(other.clone())),
+                    },
+                }
+            }
+        };
+        Param { kind, ty, span }
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map(|s| s.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn single_generic(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner.clone()),
+        _ => None,
+    }
+}
+
+/// The text of `///` comments: lines joined, the one leading space of each removed.
+pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| {
+            line.strip_prefix(' ')
+                .unwrap_or(&line)
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    let text = lines.join("\n").trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}

@@ -1,0 +1,154 @@
+//! Checks on a parsed `#[tool]` function, each reported at the offending tokens.
+
+use syn::Type;
+
+use crate::model::{ParamKind, ToolFn};
+
+pub(crate) fn check(tool: &ToolFn) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    check_signature(tool, &mut errors);
+    check_params(tool, &mut errors);
+    check_options(tool, &mut errors);
+    errors.finish()
+}
+
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+fn check_signature(tool: &ToolFn, errors: &mut Errors) {
+    let sig = &tool.function.sig;
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            "#[tool] functions cannot be generic: the input schema is derived from concrete types",
+        ));
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.push(syn::Error::new_spanned(
+            unsafety,
+            "#[tool] functions cannot be `unsafe`",
+        ));
+    }
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            "#[tool] functions cannot be `const`",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "#[tool] functions cannot be variadic",
+        ));
+    }
+    if let Some(output) = &tool.output {
+        if contains_impl_trait(output) {
+            errors.push(syn::Error::new_spanned(
+                output,
+                "#[tool] functions must return a named type, not `impl Trait`",
+            ));
+        }
+    }
+}
+
+fn check_params(tool: &ToolFn, errors: &mut Errors) {
+    let mut whole_input = None;
+    let mut first_property = None;
+    for param in &tool.params {
+        match &param.kind {
+            ParamKind::Receiver => errors.push(syn::Error::new(
+                param.span,
+                "#[tool] goes on free functions: a tool cannot take `self`",
+            )),
+            ParamKind::WholeInput { .. } => {
+                if whole_input.is_some() {
+                    errors.push(syn::Error::new(
+                        param.span,
+                        "a #[tool] function takes at most one `Args<T>`",
+                    ));
+                }
+                whole_input = Some(param.span);
+            }
+            ParamKind::Property { bad_pattern, .. } => {
+                first_property.get_or_insert(param.span);
+                if let Some(pattern) = bad_pattern {
+                    errors.push(syn::Error::new_spanned(
+                        pattern,
+                        "tool parameters must be plain names: each becomes a property of the input \
+                         schema (destructure inside the function, or take the whole input as `Args<T>`)",
+                    ));
+                }
+                if contains_impl_trait(&param.ty) || matches!(param.ty, Type::Reference(_)) {
+                    errors.push(syn::Error::new_spanned(
+                        &param.ty,
+                        "tool parameters must be owned, named types that implement `Deserialize` and \
+                         `JsonSchema` (for example `String` rather than `&str`)",
+                    ));
+                }
+            }
+            ParamKind::Extracted => {}
+        }
+    }
+    if let (Some(args), Some(_)) = (whole_input, first_property) {
+        errors.push(syn::Error::new(
+            args,
+            "`Args<T>` is the whole input: move the other parameters into `T`",
+        ));
+    }
+}
+
+fn check_options(tool: &ToolFn, errors: &mut Errors) {
+    let options = &tool.options;
+    let name = options.name.as_ref();
+    let valid = (1..=128).contains(&tool.name.len())
+        && tool
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !valid {
+        let message = format!(
+            "`{}` is not a valid tool name: use 1 to 128 characters of A-Z, a-z, 0-9, `_`, `-` and `.`",
+            tool.name
+        );
+        match name {
+            Some(lit) => errors.push(syn::Error::new_spanned(lit, message)),
+            None => errors.push(syn::Error::new_spanned(&tool.function.sig.ident, message)),
+        }
+    }
+    if let (Some(read_only), Some(destructive)) = (options.read_only, options.destructive) {
+        if read_only.value && destructive.value {
+            errors.push(syn::Error::new(
+                destructive.span,
+                "a `read_only` tool cannot be `destructive`: it does not modify anything",
+            ));
+        }
+    }
+    for lit in [&options.title, &options.description].into_iter().flatten() {
+        if lit.value().trim().is_empty() {
+            errors.push(syn::Error::new_spanned(lit, "this must not be empty"));
+        }
+    }
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    match ty {
+        Type::ImplTrait(_) => true,
+        Type::Reference(r) => contains_impl_trait(&r.elem),
+        Type::Paren(p) => contains_impl_trait(&p.elem),
+        Type::Group(g) => contains_impl_trait(&g.elem),
+        _ => false,
+    }
+}
