@@ -41,7 +41,8 @@ pub struct Client {
 }
 
 struct ClientInner {
-    writer: tokio::sync::Mutex<BoxWriter>,
+    /// `None` once closed.
+    writer: tokio::sync::Mutex<Option<BoxWriter>>,
     pending: Mutex<HashMap<i64, oneshot::Sender<Reply>>>,
     next_id: AtomicI64,
     modern: AtomicBool,
@@ -58,7 +59,7 @@ impl Client {
     {
         let (notify_tx, notify_rx) = mpsc::unbounded_channel();
         let inner = Arc::new(ClientInner {
-            writer: tokio::sync::Mutex::new(Box::new(writer)),
+            writer: tokio::sync::Mutex::new(Some(Box::new(writer))),
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(1),
             modern: AtomicBool::new(false),
@@ -142,6 +143,7 @@ impl Client {
     /// Sends one raw line (a newline is added).
     pub async fn send_raw(&self, line: &str) {
         let mut writer = self.inner.writer.lock().await;
+        let Some(writer) = writer.as_mut() else { return };
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
@@ -150,9 +152,11 @@ impl Client {
         }
     }
 
-    /// Closes the writing side: the server sees end of input.
+    /// Closes the writing side: the server sees end of input. Later sends are dropped.
     pub async fn close(&self) {
-        let _ = self.inner.writer.lock().await.shutdown().await;
+        if let Some(mut writer) = self.inner.writer.lock().await.take() {
+            let _ = writer.shutdown().await;
+        }
     }
 
     /// Takes the stream of notifications the server sent (once).

@@ -1,0 +1,8 @@
+use mcp_toolkit::tool;
+
+#[tool(description = "")]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {}

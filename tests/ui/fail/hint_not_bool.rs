@@ -1,0 +1,8 @@
+use mcp_toolkit::tool;
+
+#[tool(read_only = "yes")]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {}
