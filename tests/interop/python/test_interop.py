@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import time
 import warnings
 from contextlib import asynccontextmanager
@@ -61,11 +62,13 @@ SLOW_ARGS = {"from": 100, "step_ms": 50}
 
 def _server_params() -> StdioServerParameters:
     cmd = shlex.split(os.environ.get("MCP_SERVER_CMD", DEFAULT_SERVER))
-    exe = Path(cmd[0])
-    if not exe.is_absolute() and (os.sep in cmd[0] or (REPO_ROOT / exe).exists()):
-        exe = REPO_ROOT / exe
-    if not exe.exists():
-        pytest.fail(f"server binary {exe} not found: run `cargo build --example quickstart` or set MCP_SERVER_CMD")
+    if os.sep in cmd[0]:  # a path: relative ones are relative to the repository root
+        exe = REPO_ROOT / cmd[0]
+        found = exe.is_file()
+    else:  # a bare command name: looked up on PATH
+        exe, found = Path(cmd[0]), shutil.which(cmd[0]) is not None
+    if not found:
+        pytest.fail(f"server {exe} not found: run `cargo build --example quickstart` or set MCP_SERVER_CMD")
     # The SDK passes only HOME/LOGNAME/PATH/SHELL/TERM/USER to the child; anything else must be explicit.
     return StdioServerParameters(
         command=str(exe),
@@ -246,9 +249,12 @@ def _walk_keys(node: Any) -> set[str]:
 
 
 async def _wait_for(pred, what: str, timeout: float = 3.0) -> None:
-    with anyio.fail_after(timeout):
-        while not pred():
-            await anyio.sleep(0.01)
+    try:
+        with anyio.fail_after(timeout):
+            while not pred():
+                await anyio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None
 
 
 async def _enable_logging(c: Client, level: str) -> None:
@@ -483,7 +489,9 @@ async def test_cancellation(server: Harness, caplog: pytest.LogCaptureFixture) -
     late_progress = [
         m for m in after_cancel if m.get("method") == "notifications/progress" and m["params"]["progressToken"] == rid
     ]
-    assert len(late_progress) <= 1, f"server kept working after cancellation: {late_progress}"
+    # One or two steps may already be in flight when the notification lands; ignoring it would
+    # produce about ten here.
+    assert len(late_progress) <= 2, f"server kept working after cancellation: {late_progress}"
     assert not [m for m in wire.received() if "method" not in m and m.get("id") == rid], (
         "server answered a cancelled request"
     )
@@ -527,10 +535,9 @@ async def test_invalid_arguments_are_tool_errors(server: Harness) -> None:
 
 
 async def test_exits_on_stdin_eof(server: Harness) -> None:
-    # The client closes stdin, waits 2 s, then escalates to SIGTERM; the server should not need that.
-    c = server.client()
-    await c.__aenter__()
-    assert _text(await c.call_tool("add", {"a": 2, "b": 3})) == "5"
-    start = time.monotonic()
-    await c.__aexit__(None, None, None)
-    assert time.monotonic() - start < 1.5
+    # On leaving the context the client closes the server's stdin, waits up to 2 s, then escalates
+    # to SIGTERM; an idle server should exit on EOF by itself.
+    async with server.client() as c:
+        assert _text(await c.call_tool("add", {"a": 2, "b": 3})) == "5"
+        start = time.monotonic()
+    assert time.monotonic() - start < 1.5, "server did not exit promptly on stdin EOF"

@@ -33,6 +33,9 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_CMD = process.env.MCP_SERVER_CMD ?? `${REPO_ROOT}target/debug/examples/quickstart`;
 const EXPECTED_TOOLS = ['add', 'add_note', 'countdown', 'divide', 'list_notes'];
 
+// How long after a cancel a progress notification already in the pipe may still show up.
+const IN_FLIGHT_MS = 100;
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Notification handlers in the SDK run on a later microtask; give them a turn of the event loop.
 const settle = () => sleep(20);
@@ -343,14 +346,14 @@ test('cancel a slow countdown: server stops, sends nothing more for it, keeps se
   assert.deepEqual(r.content, [{ type: 'text', text: '42' }]);
   assert.ok(performance.now() - t0 < 1_000, 'server answered promptly after the cancel');
 
-  // Watch the wire for 10 more countdown steps. A progress notification already in the pipe when the cancel
-  // was sent may still arrive (well under one 50 ms step later); after that, nothing for this request: no
-  // progress (the work stopped) and never a response (spec: receivers SHOULD NOT respond to a cancelled request).
+  // Watch the wire for 10 more countdown steps. Progress already in the pipe when the cancel went out may still
+  // arrive (allow up to IN_FLIGHT_MS, two 50 ms steps, for a busy machine); after that, nothing for this request:
+  // no progress (the work stopped) and never a response (spec: receivers SHOULD NOT respond to a cancelled request).
   await sleep(500);
   const late = trafficFor(id, abortAt);
   assert.ok(late.every((w) => w.msg.method === 'notifications/progress'), `response to a cancelled request:\n${dump(late)}`);
-  assert.ok(late.every((w) => w.at - abortAt < 25), `traffic for the cancelled request after the cancel:\n${dump(late)}`);
-  assert.ok(late.length <= 1, `traffic for the cancelled request after the cancel:\n${dump(late)}`);
+  assert.deepEqual(late.filter((w) => w.at - abortAt >= IN_FLIGHT_MS), [],
+    `server kept working after the cancel:\n${dump(late)}`);
 });
 
 test('request timeout: SDK cancels; server stays quiet for it and keeps serving', async () => {
@@ -369,7 +372,7 @@ test('request timeout: SDK cancels; server stays quiet for it and keeps serving'
   assert.ok(cancelAt - started < 1_000);
   assert.deepEqual(await client.ping({ timeout: 5_000 }), {});
   await sleep(300);
-  const late = trafficFor(id, cancelAt).filter((w) => w.at - cancelAt >= 25);
+  const late = trafficFor(id, cancelAt).filter((w) => w.at - cancelAt >= IN_FLIGHT_MS);
   assert.deepEqual(late, [], `traffic for the timed-out request after its cancel:\n${dump(late)}`);
 });
 

@@ -3,14 +3,14 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Clone)]
-struct Index {
-    prefix: &'static str,
+pub struct Index {
+    pub prefix: &'static str,
 }
 
 #[derive(Serialize, JsonSchema)]
-struct Hits {
+pub struct Hits {
     /// The matching documents.
-    hits: Vec<String>,
+    pub hits: Vec<String>,
 }
 
 /// Ignored: `description` wins over the doc comment.

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit, protocol, stdio-process and compile-fail tests, then the interop
+# tests that drive the quickstart server with the official Python and TypeScript MCP clients.
+# Installs what the interop tests need (pinned) under target/interop on first use.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+echo "== cargo test"
+cargo build --examples
+cargo test --workspace --all-targets
+cargo test --workspace --doc
+
+server="$root/target/debug/examples/quickstart"
+interop="$root/target/interop"
+mkdir -p "$interop"
+
+echo "== Python mcp client (modern and legacy eras)"
+venv="$interop/venv"
+requirements="$root/tests/interop/python/requirements.txt"
+if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/requirements.txt"
+fi
+MCP_SERVER_CMD="$server" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/tests/interop/python"
+
+echo "== TypeScript SDK client (legacy era)"
+(cd "$root/tests/interop/ts" && npm ci --silent --no-audit --no-fund && MCP_SERVER_CMD="$server" npm test --silent)

@@ -1,0 +1,12 @@
+use mcp_toolkit::tool;
+
+struct Calculator;
+
+impl Calculator {
+    #[tool]
+    async fn add(self: Box<Self>, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+fn main() {}
