@@ -16,7 +16,10 @@ async fn add(a: i64, b: i64) -> i64 {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn direct(c: &mut Criterion) {
@@ -25,7 +28,8 @@ fn direct(c: &mut Criterion) {
     let mut group = c.benchmark_group("direct");
     group.throughput(Throughput::Elements(1));
     group.bench_function("tool_service_call", |b| {
-        b.to_async(&rt).iter(|| tool.call(ToolCall::new("add", json!({"a": 1, "b": 2}))));
+        b.to_async(&rt)
+            .iter(|| tool.call(ToolCall::new("add", json!({"a": 1, "b": 2}))));
     });
     group.finish();
 }
@@ -33,7 +37,10 @@ fn direct(c: &mut Criterion) {
 fn in_memory(c: &mut Criterion) {
     let rt = runtime();
     let client = rt.block_on(async {
-        let server = Server::builder("bench", "0").tool(add::tool()).build().unwrap();
+        let server = Server::builder("bench", "0")
+            .tool(add::tool())
+            .build()
+            .unwrap();
         server.connect_in_memory().modern()
     });
     let mut group = c.benchmark_group("in_memory");

@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use mcp_toolkit::{tool, Args, CallToolResult, Content, RequestContext, Server, SharedState, State, ToolCall};
+use mcp_toolkit::{
+    tool, Args, CallToolResult, Content, RequestContext, Server, SharedState, State, ToolCall,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -10,7 +12,13 @@ use serde_json::{json, Value};
 /// Look up a user.
 ///
 /// Returns their profile.
-#[tool(name = "get_user", title = "Get user", read_only, idempotent, open_world = false)]
+#[tool(
+    name = "get_user",
+    title = "Get user",
+    read_only,
+    idempotent,
+    open_world = false
+)]
 async fn lookup(
     /// The user's id.
     id: u32,
@@ -19,13 +27,17 @@ async fn lookup(
     with_email: bool,
     /// Optional locale.
     locale: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
+    #[serde(rename = "type")] kind: Option<String>,
 ) -> Result<Profile, String> {
     if id == 0 {
         return Err(format!("no user with id {id}"));
     }
-    Ok(Profile { id, email: with_email.then(|| "a@b.c".into()), locale, kind })
+    Ok(Profile {
+        id,
+        email: with_email.then(|| "a@b.c".into()),
+        locale,
+        kind,
+    })
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -74,7 +86,10 @@ fn blocking(ms: u64) -> String {
 /// Returns blocks.
 #[tool]
 async fn blocks() -> Vec<Content> {
-    vec![Content::text("a"), Content::image("iVBORw0KGgo=", "image/png")]
+    vec![
+        Content::text("a"),
+        Content::image("iVBORw0KGgo=", "image/png"),
+    ]
 }
 
 /// No parameters, no return value.
@@ -93,21 +108,40 @@ fn name_description_title_and_annotations() {
     let def = tool.def();
     assert_eq!(&*def.name, "get_user");
     assert_eq!(def.title.as_deref(), Some("Get user"));
-    assert_eq!(def.description.as_deref(), Some("Look up a user.\n\nReturns their profile."));
+    assert_eq!(
+        def.description.as_deref(),
+        Some("Look up a user.\n\nReturns their profile.")
+    );
     let annotations = serde_json::to_value(&def.annotations).unwrap();
-    assert_eq!(annotations, json!({"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false}));
-    assert_eq!(serde_json::to_value(&prefixed::tool().def().annotations).unwrap(), json!({"destructiveHint": false}));
-    assert!(serde_json::to_value(search::tool().def()).unwrap().get("annotations").is_none());
+    assert_eq!(
+        annotations,
+        json!({"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false})
+    );
+    assert_eq!(
+        serde_json::to_value(&prefixed::tool().def().annotations).unwrap(),
+        json!({"destructiveHint": false})
+    );
+    assert!(serde_json::to_value(search::tool().def())
+        .unwrap()
+        .get("annotations")
+        .is_none());
 }
 
 #[test]
 fn input_schema_from_parameters() {
     let schema = Value::Object(lookup::tool().def().input_schema.clone());
     assert_eq!(schema["type"], "object");
-    assert_eq!(schema["required"], json!(["id"]), "Option and #[serde(default)] are optional");
+    assert_eq!(
+        schema["required"],
+        json!(["id"]),
+        "Option and #[serde(default)] are optional"
+    );
     assert_eq!(schema["properties"]["id"]["description"], "The user's id.");
     assert_eq!(schema["properties"]["with_email"]["default"], false);
-    assert!(schema["properties"].get("type").is_some(), "serde renames apply");
+    assert!(
+        schema["properties"].get("type").is_some(),
+        "serde renames apply"
+    );
     assert!(schema.get("$schema").is_none() && schema.get("title").is_none());
     let raw = Value::Object(raw_ident::tool().def().input_schema.clone());
     assert_eq!(raw["required"], json!(["type"]));
@@ -119,13 +153,20 @@ fn input_schema_from_parameters() {
 fn args_struct_is_the_whole_input_with_subschemas_inlined() {
     let schema = Value::Object(search::tool().def().input_schema.clone());
     assert_eq!(schema["required"], json!(["terms", "nested"]));
-    assert_eq!(schema["properties"]["nested"]["properties"]["limit"]["type"], "integer");
+    assert_eq!(
+        schema["properties"]["nested"]["properties"]["limit"]["type"],
+        "integer"
+    );
     assert!(!schema.to_string().contains("$ref"), "{schema}");
 }
 
 #[test]
 fn output_schema_only_for_structured_results() {
-    let schema = lookup::tool().def().output_schema.clone().expect("Result<Profile, _> has an output schema");
+    let schema = lookup::tool()
+        .def()
+        .output_schema
+        .clone()
+        .expect("Result<Profile, _> has an output schema");
     assert_eq!(schema["properties"]["id"]["type"], "integer");
     assert!(search::tool().def().output_schema.is_none());
     assert!(blocks::tool().def().output_schema.is_none());
@@ -134,15 +175,36 @@ fn output_schema_only_for_structured_results() {
 #[tokio::test]
 async fn results_errors_and_the_plain_function() {
     let tool = lookup::tool();
-    let ok = tool.call_json(json!({"id": 7, "with_email": true, "type": "admin"})).await;
-    assert_eq!(ok.structured_content, Some(json!({"id": 7, "email": "a@b.c", "locale": null, "kind": "admin"})));
-    assert_eq!(ok.content[0].as_text().map(|t| serde_json::from_str::<Value>(t).unwrap()), ok.structured_content);
-    assert_eq!(tool.call_json(json!({"id": 0})).await, CallToolResult::error("no user with id 0"));
+    let ok = tool
+        .call_json(json!({"id": 7, "with_email": true, "type": "admin"}))
+        .await;
+    assert_eq!(
+        ok.structured_content,
+        Some(json!({"id": 7, "email": "a@b.c", "locale": null, "kind": "admin"}))
+    );
+    assert_eq!(
+        ok.content[0]
+            .as_text()
+            .map(|t| serde_json::from_str::<Value>(t).unwrap()),
+        ok.structured_content
+    );
+    assert_eq!(
+        tool.call_json(json!({"id": 0})).await,
+        CallToolResult::error("no user with id 0")
+    );
     // The function itself is untouched.
     assert!(lookup(3, false, None, None).await.is_ok());
-    assert_eq!(search::tool().call_json(json!({"terms": "rust", "nested": {"limit": 3}})).await, CallToolResult::text("rust x3"));
+    assert_eq!(
+        search::tool()
+            .call_json(json!({"terms": "rust", "nested": {"limit": 3}}))
+            .await,
+        CallToolResult::text("rust x3")
+    );
     assert_eq!(blocks::tool().call_json(json!({})).await.content.len(), 2);
-    assert_eq!(nothing::tool().call_json(Value::Null).await, CallToolResult::default());
+    assert_eq!(
+        nothing::tool().call_json(Value::Null).await,
+        CallToolResult::default()
+    );
 }
 
 #[tokio::test]
@@ -150,24 +212,41 @@ async fn state_comes_from_the_call() {
     let mut state = SharedState::default();
     state.insert(Prefix("> ".into()));
     let call = ToolCall::new("prefixed", json!({"text": "hi"})).with_state(state);
-    assert_eq!(prefixed::tool().call(call).await, CallToolResult::text("> hi"));
+    assert_eq!(
+        prefixed::tool().call(call).await,
+        CallToolResult::text("> hi")
+    );
     let missing = prefixed::tool().call_json(json!({"text": "hi"})).await;
     assert!(missing.is_error());
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn sync_functions_run_off_the_async_thread() {
-    let server = Server::builder("s", "1").tools([blocking::tool(), nothing::tool()]).build().unwrap();
+    let server = Server::builder("s", "1")
+        .tools([blocking::tool(), nothing::tool()])
+        .build()
+        .unwrap();
     let client = server.connect_in_memory().modern();
     let started = Instant::now();
     let slow = tokio::spawn({
         let client = client.clone();
-        async move { client.call_tool("blocking", json!({"ms": 400})).await.unwrap() }
+        async move {
+            client
+                .call_tool("blocking", json!({"ms": 400}))
+                .await
+                .unwrap()
+        }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     client.call_tool("nothing", json!({})).await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(300), "the async call waited for the blocking one");
-    assert_eq!(slow.await.unwrap().content, CallToolResult::text("woke").content);
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "the async call waited for the blocking one"
+    );
+    assert_eq!(
+        slow.await.unwrap().content,
+        CallToolResult::text("woke").content
+    );
 }
 
 #[test]

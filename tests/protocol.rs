@@ -92,7 +92,10 @@ impl Raw {
     }
 
     async fn next(&mut self) -> Value {
-        timeout(Duration::from_secs(5), self.incoming.recv()).await.expect("a message within 5 s").expect("open")
+        timeout(Duration::from_secs(5), self.incoming.recv())
+            .await
+            .expect("a message within 5 s")
+            .expect("open")
     }
 
     async fn exchange(&mut self, line: &str) -> Value {
@@ -113,11 +116,15 @@ impl Raw {
 
 fn modern(id: u64, method: &str, params: &str) -> String {
     let sep = if params.is_empty() { "" } else { "," };
-    format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{{{params}{sep}{MODERN_META}}}}}"#)
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{{{params}{sep}{MODERN_META}}}}}"#
+    )
 }
 
 fn error_code(reply: &Value) -> i64 {
-    reply["error"]["code"].as_i64().unwrap_or_else(|| panic!("expected an error, got {reply}"))
+    reply["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("expected an error, got {reply}"))
 }
 
 #[tokio::test]
@@ -126,8 +133,14 @@ async fn initialize_negotiates_the_legacy_version() {
     let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#).await;
     assert_eq!(reply["id"], 1);
     assert_eq!(reply["result"]["protocolVersion"], "2025-06-18");
-    assert_eq!(reply["result"]["serverInfo"], json!({"name": "test-server", "version": "9.9.9"}));
-    assert_eq!(reply["result"]["capabilities"], json!({"tools": {"listChanged": false}, "logging": {}}));
+    assert_eq!(
+        reply["result"]["serverInfo"],
+        json!({"name": "test-server", "version": "9.9.9"})
+    );
+    assert_eq!(
+        reply["result"]["capabilities"],
+        json!({"tools": {"listChanged": false}, "logging": {}})
+    );
     assert_eq!(reply["result"]["instructions"], "be nice");
     assert!(reply["result"].get("resultType").is_none());
 
@@ -138,13 +151,20 @@ async fn initialize_negotiates_the_legacy_version() {
 #[tokio::test]
 async fn legacy_requests_need_initialize_but_ping_does_not() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).await;
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .await;
     assert_eq!(error_code(&reply), -32602);
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#).await;
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#)
+        .await;
     assert_eq!(reply, json!({"jsonrpc": "2.0", "id": "p", "result": {}}));
     raw.initialize().await;
-    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#).await;
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .await;
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#)
+        .await;
     assert_eq!(reply["id"], 3);
     assert!(reply["result"]["tools"].is_array());
 }
@@ -156,13 +176,21 @@ async fn discover_describes_the_modern_server() {
     let result = &reply["result"];
     assert_eq!(result["resultType"], "complete");
     assert_eq!(result["supportedVersions"], json!(["2026-07-28"]));
-    assert_eq!(result["capabilities"]["tools"], json!({"listChanged": false}));
+    assert_eq!(
+        result["capabilities"]["tools"],
+        json!({"listChanged": false})
+    );
     assert_eq!(result["cacheScope"], "public");
     assert!(result["ttlMs"].as_u64().is_some());
-    assert_eq!(result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "test-server");
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "test-server"
+    );
     assert_eq!(result["instructions"], "be nice");
 
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":2,"method":"server/discover"}"#).await;
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":2,"method":"server/discover"}"#)
+        .await;
     assert_eq!(error_code(&reply), -32602, "discover without _meta");
 }
 
@@ -173,21 +201,32 @@ async fn modern_requests_are_validated() {
         .exchange(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2030-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}"#)
         .await;
     assert_eq!(error_code(&reply), -32022);
-    assert_eq!(reply["error"]["data"], json!({"supported": ["2026-07-28"], "requested": "2030-01-01"}));
+    assert_eq!(
+        reply["error"]["data"],
+        json!({"supported": ["2026-07-28"], "requested": "2030-01-01"})
+    );
 
     let reply = raw
         .exchange(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#)
         .await;
     assert_eq!(error_code(&reply), -32602, "missing clientCapabilities");
 
-    let reply = raw.exchange(&modern(3, "tools/list", r#""cursor":"nope""#)).await;
+    let reply = raw
+        .exchange(&modern(3, "tools/list", r#""cursor":"nope""#))
+        .await;
     assert_eq!(error_code(&reply), -32602, "invalid cursor");
 
     let line = modern(4, "tools/call", r#""name":"add","arguments":{"a":1,"b":2}"#)
         .replace(r#""io.modelcontextprotocol/clientCapabilities":{}"#, r#""io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud""#);
-    assert_eq!(error_code(&raw.exchange(&line).await), -32602, "invalid log level");
+    assert_eq!(
+        error_code(&raw.exchange(&line).await),
+        -32602,
+        "invalid log level"
+    );
 
-    let reply = raw.exchange(&modern(5, "logging/setLevel", r#""level":"info""#)).await;
+    let reply = raw
+        .exchange(&modern(5, "logging/setLevel", r#""level":"info""#))
+        .await;
     assert_eq!(error_code(&reply), -32601, "no setLevel in the modern era");
 }
 
@@ -195,12 +234,20 @@ async fn modern_requests_are_validated() {
 async fn tools_list_pages_in_registration_order() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
     let first = raw.exchange(&modern(1, "tools/list", "")).await["result"].clone();
-    let names: Vec<_> = first["tools"].as_array().unwrap().iter().map(|t| t["name"].clone()).collect();
+    let names: Vec<_> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
     assert_eq!(names, ["add", "slow", "chatty"]);
     assert_eq!(first["resultType"], "complete");
     assert_eq!(first["cacheScope"], "public");
     let cursor = first["nextCursor"].as_str().unwrap().to_owned();
-    let second = raw.exchange(&modern(2, "tools/list", &format!(r#""cursor":"{cursor}""#))).await["result"].clone();
+    let second = raw
+        .exchange(&modern(2, "tools/list", &format!(r#""cursor":"{cursor}""#)))
+        .await["result"]
+        .clone();
     assert_eq!(second["tools"].as_array().unwrap().len(), 1);
     assert_eq!(second["tools"][0]["name"], "explode");
     assert!(second.get("nextCursor").is_none());
@@ -215,63 +262,131 @@ async fn tools_list_pages_in_registration_order() {
 async fn json_rpc_errors_have_the_right_codes_and_ids() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
     let reply = raw.exchange("{not json").await;
-    assert_eq!((error_code(&reply), reply["id"].clone()), (-32700, Value::Null));
+    assert_eq!(
+        (error_code(&reply), reply["id"].clone()),
+        (-32700, Value::Null)
+    );
     let reply = raw.exchange(r#"{"id":7,"method":"ping"}"#).await;
-    assert_eq!((error_code(&reply), reply["id"].clone()), (-32600, json!(7)), "missing jsonrpc");
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#).await;
-    assert_eq!((error_code(&reply), reply["id"].clone()), (-32600, Value::Null));
+    assert_eq!(
+        (error_code(&reply), reply["id"].clone()),
+        (-32600, json!(7)),
+        "missing jsonrpc"
+    );
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#)
+        .await;
+    assert_eq!(
+        (error_code(&reply), reply["id"].clone()),
+        (-32600, Value::Null)
+    );
     let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":8,"method":5}"#).await;
-    assert_eq!((error_code(&reply), reply["id"].clone()), (-32600, json!(8)), "method not a string");
-    let reply = raw.exchange(r#"[{"jsonrpc":"2.0","id":9,"method":"ping"}]"#).await;
+    assert_eq!(
+        (error_code(&reply), reply["id"].clone()),
+        (-32600, json!(8)),
+        "method not a string"
+    );
+    let reply = raw
+        .exchange(r#"[{"jsonrpc":"2.0","id":9,"method":"ping"}]"#)
+        .await;
     assert_eq!(error_code(&reply), -32600, "batch");
     let reply = raw.exchange("42").await;
     assert_eq!(error_code(&reply), -32600, "not an object");
     let reply = raw.exchange(&modern(10, "prompts/list", "")).await;
     assert_eq!(error_code(&reply), -32601);
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":"str-id","method":"nope/nope"}"#).await;
-    assert_eq!((error_code(&reply), reply["id"].clone()), (-32601, json!("str-id")));
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":"str-id","method":"nope/nope"}"#)
+        .await;
+    assert_eq!(
+        (error_code(&reply), reply["id"].clone()),
+        (-32601, json!("str-id"))
+    );
 }
 
 #[tokio::test]
 async fn notifications_and_responses_get_no_reply() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
-    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
-    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/whatever","params":{}}"#).await;
-    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":12345}}"#).await;
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .await;
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/whatever","params":{}}"#)
+        .await;
+    raw.send(
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":12345}}"#,
+    )
+    .await;
     raw.send(r#"{"jsonrpc":"2.0","id":99,"result":{}}"#).await;
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).await;
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .await;
     assert_eq!(reply["id"], 1);
 }
 
 #[tokio::test]
 async fn tool_call_errors() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
-    let reply = raw.exchange(&modern(1, "tools/call", r#""name":"missing""#)).await;
+    let reply = raw
+        .exchange(&modern(1, "tools/call", r#""name":"missing""#))
+        .await;
     assert_eq!(error_code(&reply), -32602);
-    assert!(reply["error"]["message"].as_str().unwrap().contains("missing"));
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call"}"#).await;
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("missing"));
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call"}"#)
+        .await;
     assert_eq!(error_code(&reply), -32602, "no params");
-    let reply = raw.exchange(&modern(3, "tools/call", r#""arguments":{}"#)).await;
+    let reply = raw
+        .exchange(&modern(3, "tools/call", r#""arguments":{}"#))
+        .await;
     assert_eq!(error_code(&reply), -32602, "no name");
 
     // Arguments that do not fit the tool: a result the model can read, not a protocol error.
     for arguments in [r#"{"a":"x","b":1}"#, r#"{"a":1}"#, "[1,2]", "{}"] {
-        let reply = raw.exchange(&modern(4, "tools/call", &format!(r#""name":"add","arguments":{arguments}"#))).await;
+        let reply = raw
+            .exchange(&modern(
+                4,
+                "tools/call",
+                &format!(r#""name":"add","arguments":{arguments}"#),
+            ))
+            .await;
         assert_eq!(reply["result"]["isError"], true, "{arguments}: {reply}");
-        assert!(reply["result"]["content"][0]["text"].as_str().unwrap().starts_with("Invalid arguments for tool `add`"));
+        assert!(reply["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid arguments for tool `add`"));
     }
-    let reply = raw.exchange(&modern(5, "tools/call", r#""name":"add","arguments":{"a":1,"b":2}"#)).await;
-    assert_eq!(reply["result"]["content"], json!([{"type": "text", "text": "3"}]));
+    let reply = raw
+        .exchange(&modern(
+            5,
+            "tools/call",
+            r#""name":"add","arguments":{"a":1,"b":2}"#,
+        ))
+        .await;
+    assert_eq!(
+        reply["result"]["content"],
+        json!([{"type": "text", "text": "3"}])
+    );
     assert_eq!(reply["result"]["resultType"], "complete");
 }
 
 #[tokio::test]
 async fn a_panicking_tool_gets_an_error_result_and_the_server_keeps_serving() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
-    let reply = raw.exchange(&modern(1, "tools/call", r#""name":"explode""#)).await;
+    let reply = raw
+        .exchange(&modern(1, "tools/call", r#""name":"explode""#))
+        .await;
     assert_eq!(reply["result"]["isError"], true);
-    assert!(reply["result"]["content"][0]["text"].as_str().unwrap().contains("kaboom"));
-    let reply = raw.exchange(&modern(2, "tools/call", r#""name":"add","arguments":{"a":1,"b":1}"#)).await;
+    assert!(reply["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("kaboom"));
+    let reply = raw
+        .exchange(&modern(
+            2,
+            "tools/call",
+            r#""name":"add","arguments":{"a":1,"b":1}"#,
+        ))
+        .await;
     assert_eq!(reply["result"]["content"][0]["text"], "2");
 }
 
@@ -279,34 +394,76 @@ async fn a_panicking_tool_gets_an_error_result_and_the_server_keeps_serving() {
 async fn oversized_messages_are_refused_and_the_server_keeps_serving() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
     let big = "x".repeat(10_000);
-    let reply = raw.exchange(&modern(1, "tools/call", &format!(r#""name":"add","arguments":{{"pad":"{big}"}}"#))).await;
-    assert_eq!((error_code(&reply), reply["id"].clone()), (-32600, json!(1)));
+    let reply = raw
+        .exchange(&modern(
+            1,
+            "tools/call",
+            &format!(r#""name":"add","arguments":{{"pad":"{big}"}}"#),
+        ))
+        .await;
+    assert_eq!(
+        (error_code(&reply), reply["id"].clone()),
+        (-32600, json!(1))
+    );
     assert!(reply["error"]["message"].as_str().unwrap().contains("4096"));
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#).await;
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)
+        .await;
     assert_eq!(reply["id"], 2);
 }
 
 #[tokio::test]
 async fn a_slow_call_does_not_hold_up_a_fast_one() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
-    raw.send(&modern(1, "tools/call", r#""name":"slow","arguments":{"ms":300}"#)).await;
-    raw.send(&modern(2, "tools/call", r#""name":"add","arguments":{"a":1,"b":1}"#)).await;
+    raw.send(&modern(
+        1,
+        "tools/call",
+        r#""name":"slow","arguments":{"ms":300}"#,
+    ))
+    .await;
+    raw.send(&modern(
+        2,
+        "tools/call",
+        r#""name":"add","arguments":{"a":1,"b":1}"#,
+    ))
+    .await;
     assert_eq!(raw.next().await["id"], 2);
     let reply = raw.next().await;
-    assert_eq!((reply["id"].clone(), reply["result"]["content"][0]["text"].clone()), (json!(1), json!("slept 300 ms")));
+    assert_eq!(
+        (
+            reply["id"].clone(),
+            reply["result"]["content"][0]["text"].clone()
+        ),
+        (json!(1), json!("slept 300 ms"))
+    );
 }
 
 #[tokio::test]
 async fn cancellation_drops_the_call_and_sends_no_reply() {
     let drops = DropCounter::default();
     let mut raw = Raw::connect(&server(drops.clone()));
-    raw.send(&modern(1, "tools/call", r#""name":"slow","arguments":{"ms":10000}"#)).await;
+    raw.send(&modern(
+        1,
+        "tools/call",
+        r#""name":"slow","arguments":{"ms":10000}"#,
+    ))
+    .await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     raw.send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"user"}}"#).await;
-    let reply = raw.exchange(&modern(2, "tools/call", r#""name":"add","arguments":{"a":2,"b":2}"#)).await;
+    let reply = raw
+        .exchange(&modern(
+            2,
+            "tools/call",
+            r#""name":"add","arguments":{"a":2,"b":2}"#,
+        ))
+        .await;
     assert_eq!(reply["id"], 2);
     raw.silent_for(300).await;
-    assert_eq!(drops.0.load(Ordering::SeqCst), 1, "the tool's future was dropped");
+    assert_eq!(
+        drops.0.load(Ordering::SeqCst),
+        1,
+        "the tool's future was dropped"
+    );
 }
 
 #[tokio::test]
@@ -315,7 +472,10 @@ async fn progress_and_logs_precede_the_reply_and_logs_need_a_level() {
     // Modern, no logLevel: progress only.
     raw.send(&modern(1, "tools/call", r#""name":"chatty","_meta":{"progressToken":"t1","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#).replace(&format!(",{MODERN_META}"), "")).await;
     let methods: Vec<Value> = vec![raw.next().await, raw.next().await, raw.next().await];
-    assert_eq!(methods[0]["params"], json!({"progressToken": "t1", "progress": 1.0, "total": 2.0}));
+    assert_eq!(
+        methods[0]["params"],
+        json!({"progressToken": "t1", "progress": 1.0, "total": 2.0})
+    );
     assert_eq!(methods[1]["params"]["progress"], 2.0);
     assert_eq!(methods[2]["id"], 1);
 
@@ -323,17 +483,35 @@ async fn progress_and_logs_precede_the_reply_and_logs_need_a_level() {
     raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"chatty","_meta":{"io.modelcontextprotocol/logLevel":"warning","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#).await;
     let log = raw.next().await;
     assert_eq!(log["method"], "notifications/message");
-    assert_eq!(log["params"], json!({"level": "warning", "data": "warning line"}));
+    assert_eq!(
+        log["params"],
+        json!({"level": "warning", "data": "warning line"})
+    );
     assert_eq!(raw.next().await["id"], 2);
 
     // Legacy: nothing until logging/setLevel, then messages at that level and above.
     raw.initialize().await;
-    assert_eq!(raw.exchange(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"chatty"}}"#).await["id"], 3);
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":4,"method":"logging/setLevel","params":{"level":"debug"}}"#).await;
+    assert_eq!(
+        raw.exchange(
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"chatty"}}"#
+        )
+        .await["id"],
+        3
+    );
+    let reply = raw
+        .exchange(
+            r#"{"jsonrpc":"2.0","id":4,"method":"logging/setLevel","params":{"level":"debug"}}"#,
+        )
+        .await;
     assert_eq!(reply["result"], json!({}));
-    let reply = raw.exchange(r#"{"jsonrpc":"2.0","id":5,"method":"logging/setLevel","params":{"level":"chatty"}}"#).await;
+    let reply = raw
+        .exchange(
+            r#"{"jsonrpc":"2.0","id":5,"method":"logging/setLevel","params":{"level":"chatty"}}"#,
+        )
+        .await;
     assert_eq!(error_code(&reply), -32602);
-    raw.send(r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"chatty"}}"#).await;
+    raw.send(r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"chatty"}}"#)
+        .await;
     assert_eq!(raw.next().await["params"]["level"], "debug");
     assert_eq!(raw.next().await["params"]["level"], "warning");
     assert_eq!(raw.next().await["id"], 6);
@@ -342,7 +520,12 @@ async fn progress_and_logs_precede_the_reply_and_logs_need_a_level() {
 #[tokio::test]
 async fn running_calls_finish_after_the_client_closes_its_input() {
     let mut raw = Raw::connect(&server(DropCounter::default()));
-    raw.send(&modern(1, "tools/call", r#""name":"slow","arguments":{"ms":200}"#)).await;
+    raw.send(&modern(
+        1,
+        "tools/call",
+        r#""name":"slow","arguments":{"ms":200}"#,
+    ))
+    .await;
     raw.client.close().await;
     let reply = raw.next().await;
     assert_eq!(reply["result"]["content"][0]["text"], "slept 200 ms");
@@ -350,8 +533,17 @@ async fn running_calls_finish_after_the_client_closes_its_input() {
 
 #[test]
 fn build_checks_names_and_state() {
-    let err = Server::builder("s", "1").tools([add::tool(), add::tool()]).build().unwrap_err();
+    let err = Server::builder("s", "1")
+        .tools([add::tool(), add::tool()])
+        .build()
+        .unwrap_err();
     assert_eq!(err.to_string(), "two tools are named `add`");
-    let err = Server::builder("s", "1").tool(slow::tool()).build().unwrap_err();
-    assert!(err.to_string().contains("State<protocol::DropCounter>"), "{err}");
+    let err = Server::builder("s", "1")
+        .tool(slow::tool())
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("State<protocol::DropCounter>"),
+        "{err}"
+    );
 }

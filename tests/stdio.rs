@@ -13,7 +13,9 @@ use tokio::time::timeout;
 fn quickstart() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir.join("examples").join(format!("quickstart{}", std::env::consts::EXE_SUFFIX))
+    profile_dir
+        .join("examples")
+        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn spawn() -> (Child, Client) {
@@ -30,7 +32,10 @@ fn spawn() -> (Child, Client) {
 }
 
 async fn exits_cleanly(mut child: Child) {
-    let status = timeout(Duration::from_secs(5), child.wait()).await.expect("exits after stdin closes").unwrap();
+    let status = timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exits after stdin closes")
+        .unwrap();
     assert!(status.success(), "{status}");
 }
 
@@ -41,15 +46,35 @@ async fn modern_client_lists_and_calls_tools() {
     let discover = client.request("server/discover", json!({})).await.unwrap();
     assert_eq!(discover["supportedVersions"], json!(["2026-07-28"]));
     let tools = client.list_tools().await.unwrap();
-    let names: Vec<&str> = tools["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["add", "divide", "add_note", "list_notes", "countdown"]);
-    let result = client.call_tool("add", json!({"a": 2, "b": 3})).await.unwrap();
+    let names: Vec<&str> = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["add", "divide", "add_note", "list_notes", "countdown"]
+    );
+    let result = client
+        .call_tool("add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
     assert_eq!(result.content[0].as_text(), Some("5"));
-    let result = client.call_tool("divide", json!({"dividend": 1, "divisor": 0})).await.unwrap();
+    let result = client
+        .call_tool("divide", json!({"dividend": 1, "divisor": 0}))
+        .await
+        .unwrap();
     assert!(result.is_error());
-    client.call_tool("add_note", json!({"text": "milk"})).await.unwrap();
+    client
+        .call_tool("add_note", json!({"text": "milk"}))
+        .await
+        .unwrap();
     let notes = client.call_tool("list_notes", json!({})).await.unwrap();
-    assert_eq!(notes.structured_content, Some(json!({"notes": ["milk"], "count": 1})));
+    assert_eq!(
+        notes.structured_content,
+        Some(json!({"notes": ["milk"], "count": 1}))
+    );
     client.close().await;
     exits_cleanly(child).await;
 }
@@ -60,7 +85,10 @@ async fn legacy_client_with_progress_logging_and_cancellation() {
     let mut incoming = client.notifications().unwrap();
     let init = client.initialize().await.unwrap();
     assert_eq!(init["protocolVersion"], "2025-11-25");
-    client.request("logging/setLevel", json!({"level": "info"})).await.unwrap();
+    client
+        .request("logging/setLevel", json!({"level": "info"}))
+        .await
+        .unwrap();
 
     // A slow call, cancelled; a fast call in the meantime is answered at once.
     let slow_id = client.next_id();
@@ -68,14 +96,33 @@ async fn legacy_client_with_progress_logging_and_cancellation() {
         let client = client.clone();
         async move {
             client
-                .request_with_id(slow_id, "tools/call", json!({"name": "countdown", "arguments": {"from": 100, "step_ms": 50}}))
+                .request_with_id(
+                    slow_id,
+                    "tools/call",
+                    json!({"name": "countdown", "arguments": {"from": 100, "step_ms": 50}}),
+                )
                 .await
         }
     });
-    let fast = timeout(Duration::from_millis(500), client.call_tool("add", json!({"a": 1, "b": 1}))).await;
-    assert_eq!(fast.expect("not held up by the slow call").unwrap().content[0].as_text(), Some("2"));
-    client.notify("notifications/cancelled", json!({"requestId": slow_id, "reason": "test"})).await;
-    assert!(timeout(Duration::from_millis(400), slow).await.is_err(), "a cancelled call gets no reply");
+    let fast = timeout(
+        Duration::from_millis(500),
+        client.call_tool("add", json!({"a": 1, "b": 1})),
+    )
+    .await;
+    assert_eq!(
+        fast.expect("not held up by the slow call").unwrap().content[0].as_text(),
+        Some("2")
+    );
+    client
+        .notify(
+            "notifications/cancelled",
+            json!({"requestId": slow_id, "reason": "test"}),
+        )
+        .await;
+    assert!(
+        timeout(Duration::from_millis(400), slow).await.is_err(),
+        "a cancelled call gets no reply"
+    );
 
     let progress = client
         .request("tools/call", json!({"name": "countdown", "arguments": {"from": 3, "step_ms": 1}, "_meta": {"progressToken": "tok"}}))
@@ -86,9 +133,21 @@ async fn legacy_client_with_progress_logging_and_cancellation() {
     while let Ok(message) = incoming.try_recv() {
         seen.push(message);
     }
-    let progress: Vec<&Value> = seen.iter().filter(|m| m["params"]["progressToken"] == "tok").collect();
-    assert_eq!(progress.iter().map(|m| m["params"]["progress"].as_f64().unwrap()).collect::<Vec<_>>(), [1.0, 2.0, 3.0]);
-    assert!(seen.iter().any(|m| m["method"] == "notifications/message" && m["params"]["data"] == "countdown finished"));
+    let progress: Vec<&Value> = seen
+        .iter()
+        .filter(|m| m["params"]["progressToken"] == "tok")
+        .collect();
+    assert_eq!(
+        progress
+            .iter()
+            .map(|m| m["params"]["progress"].as_f64().unwrap())
+            .collect::<Vec<_>>(),
+        [1.0, 2.0, 3.0]
+    );
+    assert!(seen
+        .iter()
+        .any(|m| m["method"] == "notifications/message"
+            && m["params"]["data"] == "countdown finished"));
     client.close().await;
     exits_cleanly(child).await;
 }
@@ -98,13 +157,30 @@ async fn bad_input_gets_errors_and_the_server_keeps_serving() {
     let (child, client) = spawn();
     let mut incoming = client.notifications().unwrap();
     client.send_raw("this is not json").await;
-    client.send_raw(r#"{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"add"}}"#).await;
-    let parse_error = timeout(Duration::from_secs(5), incoming.recv()).await.unwrap().unwrap();
+    client
+        .send_raw(r#"{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"add"}}"#)
+        .await;
+    let parse_error = timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(parse_error["error"]["code"], -32700);
-    let not_initialized = timeout(Duration::from_secs(5), incoming.recv()).await.unwrap().unwrap();
-    assert_eq!((not_initialized["id"].clone(), not_initialized["error"]["code"].clone()), (json!("x"), json!(-32602)));
+    let not_initialized = timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            not_initialized["id"].clone(),
+            not_initialized["error"]["code"].clone()
+        ),
+        (json!("x"), json!(-32602))
+    );
     let client = client.modern();
-    let result = client.call_tool("add", json!({"a": 40, "b": 2})).await.unwrap();
+    let result = client
+        .call_tool("add", json!({"a": 40, "b": 2}))
+        .await
+        .unwrap();
     assert_eq!(result.content[0].as_text(), Some("42"));
     client.close().await;
     exits_cleanly(child).await;
@@ -116,11 +192,19 @@ async fn calls_running_at_end_of_input_still_get_their_replies() {
     let client = client.modern();
     let call = tokio::spawn({
         let client = client.clone();
-        async move { client.call_tool("countdown", json!({"from": 3, "step_ms": 50})).await }
+        async move {
+            client
+                .call_tool("countdown", json!({"from": 3, "step_ms": 50}))
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(30)).await;
     client.close().await;
-    let result = timeout(Duration::from_secs(5), call).await.unwrap().unwrap().unwrap();
+    let result = timeout(Duration::from_secs(5), call)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(result.content[0].as_text(), Some("counted down from 3"));
     exits_cleanly(child).await;
 }

@@ -143,7 +143,9 @@ impl Client {
     /// Sends one raw line (a newline is added).
     pub async fn send_raw(&self, line: &str) {
         let mut writer = self.inner.writer.lock().await;
-        let Some(writer) = writer.as_mut() else { return };
+        let Some(writer) = writer.as_mut() else {
+            return;
+        };
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');

@@ -318,7 +318,11 @@ impl Tool {
     /// # let tool = Tool::from_fn(ToolDef::new("t", Default::default()), |_: ToolCall| async {
     /// #     Ok::<_, std::convert::Infallible>(CallToolResult::text("ok"))
     /// # });
-    /// let limited = tool.layer(tower::limit::ConcurrencyLimitLayer::new(4));
+    /// // Any tower layer over `ToolCall`s: here one that marks every result.
+    /// let marked = tool.layer(tower::util::MapResponseLayer::new(|mut result: CallToolResult| {
+    ///     result.meta = Some(serde_json::Map::from_iter([("seen".into(), true.into())]));
+    ///     result
+    /// }));
     /// ```
     pub fn layer<L>(self, layer: L) -> Self
     where

@@ -137,6 +137,12 @@ impl<T> OutputKind<T> {
     }
 }
 
+impl<T> Default for OutputKind<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> Clone for OutputKind<T> {
     fn clone(&self) -> Self {
         *self

@@ -274,7 +274,7 @@ test('ping', async () => {
 
 test('countdown with onprogress: increasing progress with total; no log messages before setLevel', async () => {
   const seen = [];
-  const r = await client.callTool({ name: 'countdown', arguments: { from: 3, step_ms: 20 } }, undefined, {
+  const r = await client.callTool({ name: 'countdown', arguments: { from: 3, step_ms: 40 } }, undefined, {
     onprogress: (p) => seen.push(p),
     timeout: 10_000,
   });
