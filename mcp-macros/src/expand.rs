@@ -7,6 +7,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::LitStr;
 
 use crate::attr::Hint;
@@ -38,12 +39,12 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
             }
             ParamKind::Extracted => {
                 let value = format_ident!("__extracted{}", index);
-                extractions.push(quote_spanned! {param.span=>
+                let span = param.ty.span();
+                extractions.push(quote_spanned! {span=>
                     let #value = <#ty as #krate::FromToolCall>::from_tool_call(&__call)?;
                 });
-                requirements.push(
-                    quote_spanned!(param.span=> <#ty as #krate::FromToolCall>::state_requirement),
-                );
+                requirements
+                    .push(quote_spanned!(span=> <#ty as #krate::FromToolCall>::state_requirement));
                 call_args.push(quote!(#value));
             }
             ParamKind::Receiver => unreachable!("rejected by validation"),
@@ -81,6 +82,12 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
         .output
         .as_ref()
         .map_or_else(|| quote!(()), |ty| quote!(#ty));
+    // Errors about an unsupported return type point at the return type.
+    let output_span = tool
+        .output
+        .as_ref()
+        .map_or_else(proc_macro2::Span::call_site, |ty| ty.span());
+    let convert = quote_spanned!(output_span=> (&&&__kind).into_result(__output));
     let description = option_str(
         tool.options
             .description
@@ -128,7 +135,7 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
                         #(#extractions)*
                         let __output = #invoke;
                         let __kind = #private::OutputKind::of(&__output);
-                        ::core::result::Result::Ok((&&&__kind).into_result(__output))
+                        ::core::result::Result::Ok(#convert)
                     })
                 }
 

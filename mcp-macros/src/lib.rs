@@ -17,9 +17,17 @@ mod valid;
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     let options = parse_macro_input!(attr as attr::ToolOptions);
     let function = parse_macro_input!(item as syn::ItemFn);
-    model::ToolFn::from_item(function, options)
-        .and_then(|tool| valid::check(&tool).map(|()| tool))
-        .map(|tool| expand::expand(&tool))
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    let tool = match model::ToolFn::from_item(function, options) {
+        Ok(tool) => tool,
+        Err(error) => return error.into_compile_error().into(),
+    };
+    match valid::check(&tool) {
+        Ok(()) => expand::expand(&tool).into(),
+        // Keep the function, so the only errors are ours (not "cannot find function").
+        Err(error) => {
+            let function = &tool.function;
+            let error = error.into_compile_error();
+            quote::quote!(#function #error).into()
+        }
+    }
 }

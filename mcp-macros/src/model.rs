@@ -1,5 +1,6 @@
 //! The model of a `#[tool]` function: what each parameter is and where its data comes from.
 
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
@@ -23,7 +24,8 @@ pub(crate) struct ToolFn {
 pub(crate) struct Param {
     pub kind: ParamKind,
     pub ty: Type,
-    pub span: proc_macro2::Span,
+    /// The whole parameter, to span errors over all of it.
+    pub tokens: proc_macro2::TokenStream,
 }
 
 pub(crate) enum ParamKind {
@@ -76,17 +78,25 @@ impl ToolFn {
 
 impl Param {
     fn from_arg(input: &mut FnArg) -> Self {
-        let span = input.span();
         let typed = match input {
             FnArg::Receiver(receiver) => {
+                let tokens = receiver.to_token_stream();
                 return Param {
                     kind: ParamKind::Receiver,
                     ty: (*receiver.ty).clone(),
-                    span,
+                    tokens,
                 };
             }
             FnArg::Typed(typed) => typed,
         };
+        // Doc comments document the parameter for us; rustc rejects them on parameters.
+        let (moved, kept): (Vec<_>, Vec<_>) = typed.attrs.drain(..).partition(|attr| {
+            ["doc", "serde", "schemars"]
+                .iter()
+                .any(|n| attr.path().is_ident(n))
+        });
+        typed.attrs = kept;
+        let tokens = typed.to_token_stream();
         let ty = (*typed.ty).clone();
         let kind = match last_segment(&ty).as_deref() {
             Some("State" | "RequestContext") => ParamKind::Extracted,
@@ -94,30 +104,22 @@ impl Param {
                 Some(inner) => ParamKind::WholeInput { inner },
                 None => ParamKind::Extracted,
             },
-            _ => {
-                let (moved, kept): (Vec<_>, Vec<_>) = typed.attrs.drain(..).partition(|attr| {
-                    ["doc", "serde", "schemars"]
-                        .iter()
-                        .any(|n| attr.path().is_ident(n))
-                });
-                typed.attrs = kept;
-                match &*typed.pat {
-                    Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                        ParamKind::Property {
-                            ident: pat.ident.clone(),
-                            attrs: moved,
-                            bad_pattern: None,
-                        }
-                    }
-                    other => ParamKind::Property {
-                        ident: Ident::new("_", other.span()),
+            _ => match &*typed.pat {
+                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                    ParamKind::Property {
+                        ident: pat.ident.clone(),
                         attrs: moved,
-                        bad_pattern: Some(Box::new(other.clone())),
-                    },
+                        bad_pattern: None,
+                    }
                 }
-            }
+                other => ParamKind::Property {
+                    ident: Ident::new("_", other.span()),
+                    attrs: moved,
+                    bad_pattern: Some(Box::new(other.clone())),
+                },
+            },
         };
-        Param { kind, ty, span }
+        Param { kind, ty, tokens }
     }
 }
 

@@ -30,10 +30,15 @@ impl Errors {
 
 fn check_signature(tool: &ToolFn, errors: &mut Errors) {
     let sig = &tool.function.sig;
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    if !sig.generics.params.is_empty() {
         errors.push(syn::Error::new_spanned(
             &sig.generics,
             "#[tool] functions cannot be generic: the input schema is derived from concrete types",
+        ));
+    } else if let Some(where_clause) = &sig.generics.where_clause {
+        errors.push(syn::Error::new_spanned(
+            where_clause,
+            "#[tool] functions cannot have a `where` clause: the input schema is derived from concrete types",
         ));
     }
     if let Some(unsafety) = &sig.unsafety {
@@ -69,21 +74,21 @@ fn check_params(tool: &ToolFn, errors: &mut Errors) {
     let mut first_property = None;
     for param in &tool.params {
         match &param.kind {
-            ParamKind::Receiver => errors.push(syn::Error::new(
-                param.span,
+            ParamKind::Receiver => errors.push(syn::Error::new_spanned(
+                &param.tokens,
                 "#[tool] goes on free functions: a tool cannot take `self`",
             )),
             ParamKind::WholeInput { .. } => {
                 if whole_input.is_some() {
-                    errors.push(syn::Error::new(
-                        param.span,
+                    errors.push(syn::Error::new_spanned(
+                        &param.tokens,
                         "a #[tool] function takes at most one `Args<T>`",
                     ));
                 }
-                whole_input = Some(param.span);
+                whole_input = Some(&param.tokens);
             }
             ParamKind::Property { bad_pattern, .. } => {
-                first_property.get_or_insert(param.span);
+                first_property.get_or_insert(&param.tokens);
                 if let Some(pattern) = bad_pattern {
                     errors.push(syn::Error::new_spanned(
                         pattern,
@@ -103,7 +108,7 @@ fn check_params(tool: &ToolFn, errors: &mut Errors) {
         }
     }
     if let (Some(args), Some(_)) = (whole_input, first_property) {
-        errors.push(syn::Error::new(
+        errors.push(syn::Error::new_spanned(
             args,
             "`Args<T>` is the whole input: move the other parameters into `T`",
         ));
@@ -136,9 +141,16 @@ fn check_options(tool: &ToolFn, errors: &mut Errors) {
             ));
         }
     }
-    for lit in [&options.title, &options.description].into_iter().flatten() {
-        if lit.value().trim().is_empty() {
-            errors.push(syn::Error::new_spanned(lit, "this must not be empty"));
+    for (option, lit) in [
+        ("title", &options.title),
+        ("description", &options.description),
+    ] {
+        if lit
+            .as_ref()
+            .is_some_and(|lit| lit.value().trim().is_empty())
+        {
+            let message = format!("`{option}` must not be empty: write one, or remove the option");
+            errors.push(syn::Error::new_spanned(lit, message));
         }
     }
 }
