@@ -26,7 +26,38 @@ fn generator() -> SchemaGenerator {
 fn client_safe(mut schema: JsonObject) -> JsonObject {
     schema.remove("$schema");
     schema.remove("title");
+    strip_numeric_formats(&mut schema);
     schema
+}
+
+/// schemars marks Rust number types with formats such as `int64` or `uint8`. They are not JSON
+/// Schema formats: validators warn about them and some model APIs reject the whole schema. The
+/// bounds schemars also emits (`minimum`) carry the part that matters.
+fn strip_numeric_formats(schema: &mut JsonObject) {
+    let numeric = |format: &str| {
+        let digits = format.trim_start_matches("uint").trim_start_matches("int");
+        matches!(format, "float" | "double" | "int" | "uint")
+            || (digits.len() < format.len()
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if schema
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(numeric)
+    {
+        schema.remove("format");
+    }
+    for value in schema.values_mut() {
+        match value {
+            Value::Object(child) => strip_numeric_formats(child),
+            Value::Array(items) => items
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(strip_numeric_formats),
+            _ => {}
+        }
+    }
 }
 
 fn has_object_root(schema: &JsonObject) -> bool {
@@ -120,6 +151,23 @@ mod tests {
             "Street and number."
         );
         assert_eq!(schema["required"], json!(["name", "home"]));
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Numbers {
+        small: u8,
+        big: i64,
+        ratio: f64,
+        maybe: Option<u32>,
+        when: Option<String>,
+    }
+
+    #[test]
+    fn rust_number_formats_are_dropped() {
+        let schema = Value::Object(input_schema::<Numbers>().unwrap());
+        assert!(!schema.to_string().contains("format"), "{schema}");
+        assert_eq!(schema["properties"]["small"]["maximum"], 255);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //
 // Top-level tests in one file run in order and share one client and one server process; later tests rely on the
 // state left by earlier ones (tools/list cached for output validation, notes saved, logging level).
-import { test, before, after } from 'node:test';
+import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,8 @@ const settle = () => sleep(20);
 let client;
 let transport;
 let stderrBuf = '';
-let closed = false;
+let closed = false; // set once the shutdown test has closed the client on purpose
+let serverGone = false; // the transport closed (server exited or its stdout closed)
 const clientErrors = []; // client.onerror: dropped/unparseable messages, late responses, unknown progress tokens
 const logs = []; // notifications/message params, in arrival order
 const wire = []; // every JSON-RPC message: { dir: 'C->S' | 'S->C', at: performance.now(), msg }
@@ -99,6 +100,7 @@ before(async () => {
     wire.push({ dir: 'C->S', at: performance.now(), msg });
     return send(msg, opts);
   };
+  transport.onclose = () => { serverGone = true; }; // chained by Protocol.connect(), like onmessage
 
   client = new Client(
     { name: 'mcp-toolkit-ts-interop', version: '0.1.0' },
@@ -107,6 +109,11 @@ before(async () => {
   client.onerror = (e) => clientErrors.push(e);
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { logs.push(n.params); });
   await client.connect(transport, { timeout: 10_000 }); // initialize + notifications/initialized
+});
+
+// If the server died, say so (with its stderr) instead of failing every later test with "Not connected".
+beforeEach(() => {
+  if (serverGone && !closed) throw new Error(`the server exited early; its stderr:\n${stderrBuf}`);
 });
 
 after(async () => {
