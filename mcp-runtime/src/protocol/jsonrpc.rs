@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::Write as _;
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
@@ -56,18 +57,14 @@ impl RequestId {
     /// Appends the id as JSON.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         match self {
-            RequestId::Number(n) => out.extend_from_slice(itoa_i64(*n).as_bytes()),
+            // Writing into a Vec cannot fail.
+            RequestId::Number(n) => write!(out, "{n}").expect("writing to a Vec"),
             RequestId::String(s) => {
                 serde_json::to_writer(&mut *out, s).expect("a string always serializes")
             }
             RequestId::OtherNumber(raw) => out.extend_from_slice(raw.as_bytes()),
         }
     }
-}
-
-fn itoa_i64(n: i64) -> String {
-    // Ids are small; `format!` is fast enough here and keeps us free of another dependency.
-    n.to_string()
 }
 
 impl fmt::Display for RequestId {
