@@ -33,12 +33,11 @@ use crate::protocol::jsonrpc::{
 };
 use crate::protocol::messages::meta_keys;
 use crate::protocol::version::Era;
-use crate::tool::{failure_result, BoxError, ToolService};
+use crate::tool::{failure_result, BoxError, ToolFuture, ToolService};
 
 /// Stop reading while this much output waits for a slow client.
 const MAX_BACKLOG: usize = 16 * 1024 * 1024;
 
-type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
 type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
 
 pin_project! {

@@ -7,6 +7,7 @@ pub mod schema;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -29,6 +30,9 @@ use schema::JsonObject;
 /// The error type of tool services. Errors become `isError: true` results, never protocol
 /// errors, so the model can see what went wrong.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The future of a tool service (what a [`ToolService`] returns).
+pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
 
 /// A tool as a type-erased tower service.
 pub type ToolService = BoxCloneSyncService<ToolCall, CallToolResult, BoxError>;

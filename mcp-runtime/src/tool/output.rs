@@ -175,7 +175,7 @@ pub trait ViaSerializeResult<T> {
     fn output_schema(self) -> Option<JsonObject>;
 }
 
-impl<T: Serialize + MaybeSchema, E: Display> ViaSerializeResult<Result<T, E>>
+impl<T: Serialize + JsonSchema, E: Display> ViaSerializeResult<Result<T, E>>
     for &&OutputKind<Result<T, E>>
 {
     fn into_result(self, value: Result<T, E>) -> CallToolResult {
@@ -186,7 +186,7 @@ impl<T: Serialize + MaybeSchema, E: Display> ViaSerializeResult<Result<T, E>>
     }
 
     fn output_schema(self) -> Option<JsonObject> {
-        T::maybe_output_schema()
+        output_schema::<T>()
     }
 }
 
@@ -197,13 +197,13 @@ pub trait ViaSerialize<T> {
     fn output_schema(self) -> Option<JsonObject>;
 }
 
-impl<T: Serialize + MaybeSchema> ViaSerialize<T> for &OutputKind<T> {
+impl<T: Serialize + JsonSchema> ViaSerialize<T> for &OutputKind<T> {
     fn into_result(self, value: T) -> CallToolResult {
         serialize_result(&value)
     }
 
     fn output_schema(self) -> Option<JsonObject> {
-        T::maybe_output_schema()
+        output_schema::<T>()
     }
 }
 
@@ -227,18 +227,6 @@ impl<T> ViaFallback<T> for OutputKind<T> {
 
     fn output_schema(self) -> Option<JsonObject> {
         None
-    }
-}
-
-/// Structured results need a schema to advertise; every `Serialize + JsonSchema` type has one.
-#[doc(hidden)]
-pub trait MaybeSchema {
-    fn maybe_output_schema() -> Option<JsonObject>;
-}
-
-impl<T: JsonSchema> MaybeSchema for T {
-    fn maybe_output_schema() -> Option<JsonObject> {
-        output_schema::<T>()
     }
 }
 
