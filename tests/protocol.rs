@@ -547,3 +547,27 @@ fn build_checks_names_and_state() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn invalid_utf8_is_a_parse_error() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (client, server_side) = tokio::io::duplex(4096);
+    let (server_read, server_write) = tokio::io::split(server_side);
+    let served = tokio::spawn(async move {
+        server(DropCounter::default())
+            .serve(server_read, server_write)
+            .await
+    });
+    let (client_read, mut client_write) = tokio::io::split(client);
+    client_write.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n").await.unwrap();
+    client_write.shutdown().await.unwrap();
+    let mut lines = BufReader::new(client_read).lines();
+    let first: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (error_code(&first), first["id"].clone()),
+        (-32700, Value::Null)
+    );
+    let second: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(second["id"], 2);
+    served.await.unwrap().unwrap();
+}

@@ -63,7 +63,15 @@ impl Dispatcher<'_> {
             write_error(self.out, None, &error);
             return Action::Done;
         }
-        let incoming: Incoming<'_> = match serde_json::from_slice(line) {
+        // Validating UTF-8 once, up front, spares serde_json from re-checking every string and
+        // raw value it borrows.
+        let Ok(line) = std::str::from_utf8(line) else {
+            let error =
+                ErrorObject::new(PARSE_ERROR, "Parse error: the message is not valid UTF-8");
+            write_error(self.out, None, &error);
+            return Action::Done;
+        };
+        let incoming: Incoming<'_> = match serde_json::from_str(line) {
             Ok(incoming) => incoming,
             Err(err) => {
                 let (id, error) = unreadable(line, &err);
@@ -366,8 +374,8 @@ fn missing_meta() -> ErrorObject {
 }
 
 /// The error for a line that is not a JSON-RPC message, with its id when it has a readable one.
-fn unreadable(line: &[u8], err: &serde_json::Error) -> (Option<RequestId>, ErrorObject) {
-    if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err() {
+fn unreadable(line: &str, err: &serde_json::Error) -> (Option<RequestId>, ErrorObject) {
+    if serde_json::from_str::<serde::de::IgnoredAny>(line).is_err() {
         return (
             None,
             ErrorObject::new(PARSE_ERROR, format!("Parse error: {err}")),
@@ -377,7 +385,7 @@ fn unreadable(line: &[u8], err: &serde_json::Error) -> (Option<RequestId>, Error
     struct IdOnly {
         id: RequestId,
     }
-    let id = serde_json::from_slice::<IdOnly>(line).ok().map(|m| m.id);
+    let id = serde_json::from_str::<IdOnly>(line).ok().map(|m| m.id);
     (
         id,
         ErrorObject::new(INVALID_REQUEST, format!("Invalid request: {err}")),

@@ -73,10 +73,8 @@ impl LineBuffer {
     /// The next complete frame, if any.
     pub(crate) fn next_frame(&mut self) -> Option<Frame<'_>> {
         loop {
-            let newline = self.buf[self.scanned..self.end]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|i| self.scanned + i);
+            let newline =
+                memchr::memchr(b'\n', &self.buf[self.scanned..self.end]).map(|i| self.scanned + i);
             if let Some(mut oversized) = self.oversized.take() {
                 match newline {
                     Some(end) => {
