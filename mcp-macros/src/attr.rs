@@ -5,7 +5,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
-const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world";
+const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
+                       cache_ttl, cache_capacity, timeout, concurrency, batch, layer";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -17,6 +18,35 @@ pub(crate) struct ToolOptions {
     pub destructive: Option<Hint>,
     pub idempotent: Option<Hint>,
     pub open_world: Option<Hint>,
+    pub cache_ttl: Option<Millis>,
+    pub cache_capacity: Option<Count>,
+    pub timeout: Option<Millis>,
+    pub concurrency: Option<Count>,
+    pub batch: Option<BatchOptions>,
+    /// `layer = expr`, in the order written.
+    pub layers: Vec<Expr>,
+}
+
+/// A duration option, in milliseconds.
+#[derive(Clone, Copy)]
+pub(crate) struct Millis {
+    pub value: u64,
+    pub span: Span,
+}
+
+/// A positive count option.
+#[derive(Clone, Copy)]
+pub(crate) struct Count {
+    pub value: u64,
+    pub span: Span,
+}
+
+/// `batch` or `batch(max_size = N, window = "2ms", key = "id")`.
+pub(crate) struct BatchOptions {
+    pub span: Span,
+    pub max_size: Option<Count>,
+    pub window: Option<Millis>,
+    pub key: Option<LitStr>,
 }
 
 /// A boolean annotation: `read_only` or `read_only = false`.
@@ -65,6 +95,29 @@ impl ToolOptions {
             "destructive" => set_once(&mut self.destructive, hint_value(meta)?, meta),
             "idempotent" => set_once(&mut self.idempotent, hint_value(meta)?, meta),
             "open_world" => set_once(&mut self.open_world, hint_value(meta)?, meta),
+            "cache_ttl" => set_once(
+                &mut self.cache_ttl,
+                duration_value(meta, DurationForm::SecondsOrText)?,
+                meta,
+            ),
+            "cache_capacity" => set_once(&mut self.cache_capacity, count_value(meta)?, meta),
+            "timeout" => set_once(
+                &mut self.timeout,
+                duration_value(meta, DurationForm::Text)?,
+                meta,
+            ),
+            "concurrency" => set_once(&mut self.concurrency, count_value(meta)?, meta),
+            "batch" => set_once(&mut self.batch, batch_value(meta)?, meta),
+            "layer" => match meta {
+                Meta::NameValue(nv) => {
+                    self.layers.push(nv.value.clone());
+                    Ok(())
+                }
+                _ => Err(syn::Error::new_spanned(
+                    meta,
+                    "expected a tower layer, as in `layer = my_layer()`",
+                )),
+            },
             _ => Err(syn::Error::new_spanned(
                 path,
                 format!("unknown #[tool] option `{key}`; expected one of: {OPTIONS}"),
@@ -144,4 +197,165 @@ fn path_span(path: &syn::Path) -> Span {
     path.segments
         .first()
         .map_or_else(Span::call_site, |segment| segment.ident.span())
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum DurationForm {
+    /// `"5s"`, `"250ms"`, `"2m"`, `"1h"`.
+    Text,
+    /// Also a bare integer of seconds: `300`.
+    SecondsOrText,
+}
+
+fn duration_value(meta: &Meta, form: DurationForm) -> syn::Result<Millis> {
+    let key = meta
+        .path()
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let example = if form == DurationForm::Text {
+        format!("{key} = \"5s\"")
+    } else {
+        format!("{key} = 300")
+    };
+    let Meta::NameValue(nv) = meta else {
+        return Err(syn::Error::new_spanned(
+            meta,
+            format!("expected a value, as in `{example}`"),
+        ));
+    };
+    let millis = match &nv.value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => (parse_duration(&lit.value()), lit.span()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        }) if form == DurationForm::SecondsOrText => (
+            lit.base10_parse::<u64>()
+                .ok()
+                .and_then(|s| s.checked_mul(1000)),
+            lit.span(),
+        ),
+        other => {
+            let what = if form == DurationForm::Text {
+                "a duration string"
+            } else {
+                "seconds or a duration string"
+            };
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes {what}, as in `{example}`"),
+            ));
+        }
+    };
+    match millis {
+        (Some(value), span) if value > 0 => Ok(Millis { value, span }),
+        (Some(_), span) => Err(syn::Error::new(span, format!("`{key}` must be longer than zero"))),
+        (None, span) => Err(syn::Error::new(
+            span,
+            "invalid duration: write a whole number followed by `ms`, `s`, `m` or `h`, as in \"5s\" or \"250ms\"",
+        )),
+    }
+}
+
+/// `"250ms"`, `"5s"`, `"2m"`, `"1h"` in milliseconds.
+pub(crate) fn parse_duration(text: &str) -> Option<u64> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let number: u64 = text[..digits].parse().ok()?;
+    let unit = match &text[digits..] {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    number.checked_mul(unit)
+}
+
+fn count_value(meta: &Meta) -> syn::Result<Count> {
+    let key = meta
+        .path()
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let message = format!("`{key}` takes a whole number greater than zero, as in `{key} = 8`");
+    match meta {
+        Meta::NameValue(nv) => match &nv.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(lit), ..
+            }) => match lit.base10_parse::<u64>() {
+                Ok(value) if value > 0 => Ok(Count {
+                    value,
+                    span: lit.span(),
+                }),
+                _ => Err(syn::Error::new_spanned(lit, message)),
+            },
+            other => Err(syn::Error::new_spanned(other, message)),
+        },
+        _ => Err(syn::Error::new_spanned(meta, message)),
+    }
+}
+
+fn batch_value(meta: &Meta) -> syn::Result<BatchOptions> {
+    let mut options = BatchOptions {
+        span: path_span(meta.path()),
+        max_size: None,
+        window: None,
+        key: None,
+    };
+    match meta {
+        Meta::Path(_) => Ok(options),
+        Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+            nv,
+            "write `batch` or `batch(max_size = 100, window = \"2ms\", key = \"id\")`",
+        )),
+        Meta::List(list) => {
+            let inner = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
+            for item in &inner {
+                match item.path().get_ident().map(ToString::to_string).as_deref() {
+                    Some("max_size") => set_once(&mut options.max_size, count_value(item)?, item)?,
+                    Some("window") => set_once(
+                        &mut options.window,
+                        duration_value(item, DurationForm::Text)?,
+                        item,
+                    )?,
+                    Some("key") => {
+                        set_once(&mut options.key, string_value(item, "key = \"id\"")?, item)?
+                    }
+                    _ => {
+                        return Err(syn::Error::new_spanned(
+                            item.path(),
+                            "unknown `batch` option; expected one of: max_size, window, key",
+                        ))
+                    }
+                }
+            }
+            Ok(options)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Some(250));
+        assert_eq!(parse_duration("5s"), Some(5000));
+        assert_eq!(parse_duration("2m"), Some(120_000));
+        assert_eq!(parse_duration("1h"), Some(3_600_000));
+        for bad in [
+            "",
+            "5",
+            "s",
+            "5 s",
+            "1.5s",
+            "5sec",
+            "-1s",
+            "99999999999999999999s",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
 }

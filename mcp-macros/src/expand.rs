@@ -5,13 +5,14 @@
 //! that parses the arguments into a generated struct, takes extracted values from the call,
 //! awaits `f`, and converts its output. Runtime items are named through `::mcp_toolkit`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::LitStr;
 
 use crate::attr::Hint;
-use crate::model::{ParamKind, ToolFn};
+use crate::model::{vec_item, ParamKind, ToolFn};
 
 pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
     let krate = quote!(::mcp_toolkit);
@@ -20,15 +21,26 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
     let ident = &function.sig.ident;
     let vis = &function.vis;
     let name = &tool.name;
+    let batch = tool.options.batch.as_ref();
 
     let mut fields = Vec::new();
     let mut call_args = Vec::new();
     let mut requirements = Vec::new();
     let mut extractions = Vec::new();
     let mut input_type = None;
+    let mut batch_key = None;
     for (index, param) in tool.params.iter().enumerate() {
         let ty = &param.ty;
         match &param.kind {
+            ParamKind::Property { ident, attrs, .. } if batch.is_some() => {
+                let key_type = vec_item(ty).expect("checked by validation");
+                let key_name = batch
+                    .and_then(|b| b.key.as_ref())
+                    .map_or_else(|| singular(&ident.unraw().to_string()), LitStr::value);
+                fields.push(quote!(#(#attrs)* #[serde(rename = #key_name)] __key: #key_type));
+                batch_key = Some(key_type);
+                call_args.push(quote!(__keys));
+            }
             ParamKind::Property { ident, attrs, .. } => {
                 fields.push(quote!(#(#attrs)* #ident: #ty));
                 call_args.push(quote!(__args.#ident));
@@ -40,8 +52,15 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
             ParamKind::Extracted => {
                 let value = format_ident!("__extracted{}", index);
                 let span = param.ty.span();
-                extractions.push(quote_spanned! {span=>
-                    let #value = <#ty as #krate::FromToolCall>::from_tool_call(&__call)?;
+                let extracted =
+                    quote_spanned!(span=> <#ty as #krate::FromToolCall>::from_tool_call(&__call));
+                extractions.push(match batch {
+                    // A batch has no single caller to answer; a missing extractor (which the
+                    // server's build rejects) fails the whole batch.
+                    Some(_) => {
+                        quote!(let #value = #extracted.unwrap_or_else(|err| panic!("{err}"));)
+                    }
+                    None => quote!(let #value = #extracted?;),
                 });
                 requirements
                     .push(quote_spanned!(span=> <#ty as #krate::FromToolCall>::state_requirement));
@@ -53,11 +72,11 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
 
     let serde_path = LitStr::new(
         &format!("{private}::serde").replace(' ', ""),
-        proc_macro2::Span::call_site(),
+        Span::call_site(),
     );
     let schemars_path = LitStr::new(
         &format!("{private}::schemars").replace(' ', ""),
-        proc_macro2::Span::call_site(),
+        Span::call_site(),
     );
     let (args_struct, args_type) = match input_type {
         Some(inner) => (quote!(), quote!(#inner)),
@@ -75,6 +94,8 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
 
     let invoke = if tool.is_async() {
         quote!(#ident(#(#call_args),*).await)
+    } else if batch.is_some() {
+        quote!(#private::run_blocking(move || #ident(#(#call_args),*)).await.unwrap_or_else(|err| panic!("{err}")))
     } else {
         quote!(#private::run_blocking(move || #ident(#(#call_args),*)).await?)
     };
@@ -86,29 +107,83 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
     let output_span = tool
         .output
         .as_ref()
-        .map_or_else(proc_macro2::Span::call_site, |ty| ty.span());
+        .map_or_else(Span::call_site, |ty| ty.span());
     let convert = quote_spanned!(output_span=> (&&&__kind).into_result(__output));
-    let description = option_str(
-        tool.options
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| tool.docs.clone()),
-    );
-    let title = option_str(tool.options.title.as_ref().map(LitStr::value));
-    let read_only = option_bool(tool.options.read_only);
-    let destructive = option_bool(tool.options.destructive);
-    let idempotent = option_bool(tool.options.idempotent);
-    let open_world = option_bool(tool.options.open_world);
+    let via_traits = quote! {
+        #[allow(unused_imports)]
+        use #private::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _};
+    };
+    let parse_args = quote! {
+        let __args: #args_type = match __call.parse_arguments() {
+            ::core::result::Result::Ok(args) => args,
+            ::core::result::Result::Err(invalid) => return ::core::result::Result::Ok(invalid),
+        };
+    };
+
+    let (handler, value_type) = match (batch, batch_key) {
+        (Some(options), Some(key_type)) => {
+            let max_size = options.max_size.map_or(DEFAULT_BATCH_SIZE, |c| c.value) as usize;
+            let window = options.window.map_or(DEFAULT_BATCH_WINDOW_MS, |w| w.value);
+            let value_type = quote_spanned!(output_span=> <#output_type as #krate::layer::batch::BatchOutput<#key_type>>::Value);
+            let handler = quote! {
+                fn __batch(
+                    __keys: ::std::vec::Vec<#key_type>,
+                    __state: #krate::SharedState,
+                ) -> ::std::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = #output_type> + ::core::marker::Send>> {
+                    ::std::boxed::Box::pin(async move {
+                        let __call = #private::batch_call(#name, __state);
+                        #(#extractions)*
+                        #invoke
+                    })
+                }
+
+                static BATCHER: ::std::sync::OnceLock<#krate::layer::batch::Batcher<#key_type, #value_type>> =
+                    ::std::sync::OnceLock::new();
+
+                fn __handler(__call: #krate::ToolCall) -> #private::ToolFuture {
+                    ::std::boxed::Box::pin(async move {
+                        #via_traits
+                        #parse_args
+                        let __batcher = BATCHER.get_or_init(|| {
+                            #krate::layer::batch::Batcher::new(#max_size, ::std::time::Duration::from_millis(#window), __batch)
+                        });
+                        let __output = match __batcher.load(__args.__key, __call.state()).await {
+                            ::core::result::Result::Ok(value) => value,
+                            ::core::result::Result::Err(message) => {
+                                return ::core::result::Result::Ok(#private::batch_failure(#name, &message));
+                            }
+                        };
+                        let __kind = #private::OutputKind::of(&__output);
+                        ::core::result::Result::Ok(#convert)
+                    })
+                }
+            };
+            (handler, value_type)
+        }
+        _ => {
+            let handler = quote! {
+                fn __handler(__call: #krate::ToolCall) -> #private::ToolFuture {
+                    ::std::boxed::Box::pin(async move {
+                        #via_traits
+                        #parse_args
+                        #(#extractions)*
+                        let __output = #invoke;
+                        let __kind = #private::OutputKind::of(&__output);
+                        ::core::result::Result::Ok(#convert)
+                    })
+                }
+            };
+            (handler, output_type)
+        }
+    };
+
+    let meta = tool_meta(tool, &krate, &private);
+    let layers = layers(tool);
     let struct_doc =
         format!("The MCP tool `{name}`, generated by `#[tool]` from the function [`{ident}`].");
     let tool_doc = format!(
         "The MCP tool `{name}`: its definition and a tower service that calls [`{ident}`]."
     );
-    let via_traits = quote! {
-        #[allow(unused_imports)]
-        use #private::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _};
-    };
 
     quote! {
         #function
@@ -125,44 +200,92 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
             #vis fn tool() -> #krate::Tool {
                 #args_struct
 
-                fn __handler(__call: #krate::ToolCall) -> #private::ToolFuture {
-                    ::std::boxed::Box::pin(async move {
-                        #via_traits
-                        let __args: #args_type = match __call.parse_arguments() {
-                            ::core::result::Result::Ok(args) => args,
-                            ::core::result::Result::Err(invalid) => return ::core::result::Result::Ok(invalid),
-                        };
-                        #(#extractions)*
-                        let __output = #invoke;
-                        let __kind = #private::OutputKind::of(&__output);
-                        ::core::result::Result::Ok(#convert)
-                    })
-                }
+                #handler
 
                 static TOOL: ::std::sync::OnceLock<#krate::Tool> = ::std::sync::OnceLock::new();
                 TOOL.get_or_init(|| {
                     #via_traits
-                    #private::build_tool::<#args_type>(
-                        #private::ToolMeta {
-                            name: #name,
-                            title: #title,
-                            description: #description,
-                            annotations: #krate::ToolAnnotations {
-                                title: ::core::option::Option::None,
-                                read_only_hint: #read_only,
-                                destructive_hint: #destructive,
-                                idempotent_hint: #idempotent,
-                                open_world_hint: #open_world,
-                            },
-                        },
-                        (&&&#private::OutputKind::<#output_type>::new()).output_schema(),
+                    let __tool = #private::build_tool::<#args_type>(
+                        #meta,
+                        (&&&#private::OutputKind::<#value_type>::new()).output_schema(),
                         &[#(#requirements),*],
                         __handler,
-                    )
+                    );
+                    #layers
+                    __tool
                 })
                 .clone()
             }
         }
+    }
+}
+
+const DEFAULT_BATCH_SIZE: u64 = 100;
+const DEFAULT_BATCH_WINDOW_MS: u64 = 2;
+const DEFAULT_CACHE_CAPACITY: u64 = 10_000;
+
+fn tool_meta(tool: &ToolFn, krate: &TokenStream, private: &TokenStream) -> TokenStream {
+    let name = &tool.name;
+    let options = &tool.options;
+    let description = option_str(
+        options
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| tool.docs.clone()),
+    );
+    let title = option_str(options.title.as_ref().map(LitStr::value));
+    let read_only = option_bool(options.read_only);
+    let destructive = option_bool(options.destructive);
+    let idempotent = option_bool(options.idempotent);
+    let open_world = option_bool(options.open_world);
+    quote! {
+        #private::ToolMeta {
+            name: #name,
+            title: #title,
+            description: #description,
+            annotations: #krate::ToolAnnotations {
+                title: ::core::option::Option::None,
+                read_only_hint: #read_only,
+                destructive_hint: #destructive,
+                idempotent_hint: #idempotent,
+                open_world_hint: #open_world,
+            },
+        }
+    }
+}
+
+/// The performance layers and user layers, innermost first (see `mcp_runtime::layer`).
+fn layers(tool: &ToolFn) -> TokenStream {
+    let options = &tool.options;
+    let millis = |ms: u64| quote!(::std::time::Duration::from_millis(#ms));
+    let mut layers = Vec::new();
+    if let Some(limit) = options.concurrency {
+        let limit = limit.value as usize;
+        layers.push(quote!(let __tool = __tool.concurrency_limit(#limit);));
+    }
+    if let Some(timeout) = options.timeout {
+        let duration = millis(timeout.value);
+        layers.push(quote!(let __tool = __tool.timeout(#duration);));
+    }
+    if let Some(ttl) = options.cache_ttl {
+        let duration = millis(ttl.value);
+        let capacity = options
+            .cache_capacity
+            .map_or(DEFAULT_CACHE_CAPACITY, |c| c.value);
+        layers.push(quote!(let __tool = __tool.cached(#duration, #capacity);));
+    }
+    for layer in &options.layers {
+        layers.push(quote_spanned!(layer.span()=> let __tool = __tool.layer(#layer);));
+    }
+    quote!(#(#layers)*)
+}
+
+/// The name of one key from the name of the batch parameter: `ids` → `id`.
+fn singular(name: &str) -> String {
+    match name.strip_suffix('s') {
+        Some(stem) if !stem.is_empty() && !stem.ends_with('s') => stem.to_owned(),
+        _ => name.to_owned(),
     }
 }
 

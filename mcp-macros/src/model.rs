@@ -143,6 +143,22 @@ fn single_generic(ty: &Type) -> Option<Type> {
     }
 }
 
+/// `T` of `Vec<T>`.
+pub(crate) fn vec_item(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Vec" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(item) if args.args.len() == 1 => Some(item),
+        _ => None,
+    }
+}
+
 /// The text of `///` comments: lines joined, the one leading space of each removed.
 pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
     let lines: Vec<String> = attrs

@@ -2,13 +2,14 @@
 
 use syn::Type;
 
-use crate::model::{ParamKind, ToolFn};
+use crate::model::{vec_item, ParamKind, ToolFn};
 
 pub(crate) fn check(tool: &ToolFn) -> syn::Result<()> {
     let mut errors = Errors::default();
     check_signature(tool, &mut errors);
     check_params(tool, &mut errors);
     check_options(tool, &mut errors);
+    check_performance_options(tool, &mut errors);
     errors.finish()
 }
 
@@ -163,4 +164,56 @@ fn contains_impl_trait(ty: &Type) -> bool {
         Type::Group(g) => contains_impl_trait(&g.elem),
         _ => false,
     }
+}
+
+fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
+    let options = &tool.options;
+    if let (Some(capacity), None) = (options.cache_capacity, options.cache_ttl) {
+        errors.push(syn::Error::new(
+            capacity.span,
+            "`cache_capacity` needs `cache_ttl`, as in `cache_ttl = 300`",
+        ));
+    }
+    let Some(batch) = &options.batch else { return };
+    if let (Some(window), Some(timeout)) = (batch.window, options.timeout) {
+        if window.value >= timeout.value {
+            errors.push(syn::Error::new(
+                window.span,
+                "the batch `window` must be shorter than the `timeout`",
+            ));
+        }
+    }
+    let mut keys = 0;
+    for param in &tool.params {
+        match &param.kind {
+            ParamKind::Property { .. } => {
+                keys += 1;
+                if keys == 1 && vec_item(&param.ty).is_none() {
+                    errors.push(syn::Error::new_spanned(
+                        &param.ty,
+                        "a `batch` tool's function takes its keys as `Vec<K>`; the MCP tool then takes one `K`",
+                    ));
+                }
+            }
+            ParamKind::WholeInput { .. } => errors.push(syn::Error::new_spanned(
+                &param.tokens,
+                "a `batch` tool takes `Vec<K>` of keys, not `Args<T>`",
+            )),
+            ParamKind::Extracted if is_request_context(&param.ty) => errors.push(syn::Error::new_spanned(
+                &param.tokens,
+                "a `batch` tool serves many requests in one call, so it cannot take a `RequestContext`",
+            )),
+            _ => {}
+        }
+    }
+    if keys != 1 {
+        errors.push(syn::Error::new(
+            batch.span,
+            "a `batch` tool's function takes exactly one `Vec<K>` of keys (plus `State<T>` arguments)",
+        ));
+    }
+}
+
+fn is_request_context(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "RequestContext"))
 }

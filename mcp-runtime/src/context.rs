@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
+use crate::layer::cache::CacheControl;
 use crate::protocol::jsonrpc::{write_notification, RequestId};
 use crate::protocol::messages::{LogLevel, LogMessageParams, ProgressParams};
 use crate::protocol::version::Era;
@@ -65,6 +66,7 @@ struct ContextInner {
     cancellation: CancellationToken,
     outbox: Option<Outbox>,
     last_progress: Mutex<Option<f64>>,
+    cache_control: CacheControl,
 }
 
 impl RequestContext {
@@ -75,6 +77,7 @@ impl RequestContext {
         log_level: Option<LogLevel>,
         cancellation: CancellationToken,
         outbox: Outbox,
+        cache_control: CacheControl,
     ) -> Self {
         RequestContext {
             inner: Arc::new(ContextInner {
@@ -85,6 +88,7 @@ impl RequestContext {
                 cancellation,
                 outbox: Some(outbox),
                 last_progress: Mutex::new(None),
+                cache_control,
             }),
         }
     }
@@ -92,6 +96,11 @@ impl RequestContext {
     /// A context that is not attached to any client: progress and log messages go nowhere.
     /// For calling tools directly, in tests and benchmarks.
     pub fn detached() -> Self {
+        Self::detached_with(CacheControl::Default)
+    }
+
+    /// A detached context whose call uses the cache as `cache_control` says.
+    pub fn detached_with(cache_control: CacheControl) -> Self {
         RequestContext {
             inner: Arc::new(ContextInner {
                 request_id: RequestId::Number(0),
@@ -101,8 +110,14 @@ impl RequestContext {
                 cancellation: CancellationToken::new(),
                 outbox: None,
                 last_progress: Mutex::new(None),
+                cache_control,
             }),
         }
+    }
+
+    /// How this call uses a result cache (the client's `mcp-toolkit/cache` `_meta`).
+    pub fn cache_control(&self) -> CacheControl {
+        self.inner.cache_control
     }
 
     /// The id of the request being served.
@@ -237,6 +252,7 @@ mod tests {
             log_level,
             CancellationToken::new(),
             outbox,
+            CacheControl::Default,
         );
         (ctx, rx)
     }

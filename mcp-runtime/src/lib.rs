@@ -8,6 +8,7 @@
 
 mod client;
 mod context;
+pub mod layer;
 #[doc(hidden)]
 pub mod private;
 pub mod protocol;

@@ -64,3 +64,13 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
 }
+
+/// The call a batch function's extractors read: the first caller's shared state.
+pub fn batch_call(tool: &'static str, state: crate::SharedState) -> ToolCall {
+    ToolCall::from_parts(tool.into(), None, crate::RequestContext::detached(), state)
+}
+
+/// The result of a caller whose batch failed.
+pub fn batch_failure(tool: &str, message: &str) -> crate::CallToolResult {
+    crate::CallToolResult::error(format!("Tool `{tool}` failed: {message}"))
+}

@@ -33,6 +33,8 @@ pub(crate) struct RequestMeta<'a> {
     pub client_capabilities: Option<&'a RawValue>,
     #[serde(rename = "io.modelcontextprotocol/logLevel", default, borrow)]
     pub log_level: Option<Cow<'a, str>>,
+    #[serde(rename = "mcp-toolkit/cache", default, borrow)]
+    pub cache: Option<Cow<'a, str>>,
 }
 
 /// Params of any request: only `_meta` is read (methods without parameters of their own).

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
+use crate::layer::cache::{CacheControl, CACHE_META_KEY};
 use crate::protocol::jsonrpc::{
     write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
     INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
@@ -232,6 +233,14 @@ impl Dispatcher<'_> {
             Era::Modern => meta.log_level.as_deref().and_then(LogLevel::parse),
             Era::Legacy(_) => self.session.log_level,
         };
+        let cache_control = match meta.cache.as_deref() {
+            None => CacheControl::Default,
+            Some(value) => CacheControl::parse(value).ok_or_else(|| {
+                ErrorObject::invalid_params(format!(
+                    "Invalid {CACHE_META_KEY}: {value} (expected default, bypass or refresh)"
+                ))
+            })?,
+        };
         let cancellation = CancellationToken::new();
         let context = RequestContext::new(
             id.clone(),
@@ -240,6 +249,7 @@ impl Dispatcher<'_> {
             log_level,
             cancellation.clone(),
             self.outbox.clone(),
+            cache_control,
         );
         let tool = &self.server.tools[index];
         let call = ToolCall::from_parts(

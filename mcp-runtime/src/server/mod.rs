@@ -76,6 +76,7 @@ pub struct ServerBuilder {
     list_ttl: Duration,
     max_message_bytes: usize,
     shutdown_grace: Duration,
+    default_timeout: Option<Duration>,
 }
 
 impl ServerBuilder {
@@ -93,6 +94,7 @@ impl ServerBuilder {
             list_ttl: Duration::from_secs(300),
             max_message_bytes: 16 * 1024 * 1024,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            default_timeout: None,
         }
     }
 
@@ -151,11 +153,30 @@ impl ServerBuilder {
         self
     }
 
+    /// A timeout for every tool that has none of its own (`#[tool(timeout = ...)]` wins).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.default_timeout = Some(timeout);
+        self
+    }
+
     /// Checks the configuration and builds the server.
     ///
     /// # Errors
     /// Duplicate or invalid tool names, and `State<T>` arguments whose `T` was not registered.
-    pub fn build(self) -> Result<Server, BuildError> {
+    pub fn build(mut self) -> Result<Server, BuildError> {
+        if let Some(timeout) = self.default_timeout {
+            self.tools = self
+                .tools
+                .into_iter()
+                .map(|tool| {
+                    if tool.has_timeout() {
+                        tool
+                    } else {
+                        tool.timeout(timeout)
+                    }
+                })
+                .collect();
+        }
         let mut index = HashMap::with_capacity(self.tools.len());
         let mut tool_entries = Vec::with_capacity(self.tools.len());
         for (position, tool) in self.tools.iter().enumerate() {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,6 +24,8 @@ pub use output::{IntoToolResult, Json};
 pub use output::{OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult};
 
 use crate::context::RequestContext;
+use crate::layer::cache::ToolCache;
+use crate::layer::timeout::TimeoutLayer;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::ToolAnnotations;
 use schema::JsonObject;
@@ -113,6 +116,12 @@ impl ToolCall {
         }
     }
 
+    /// Sets how a detached call uses a result cache (replaces its context with a detached one).
+    pub fn with_cache_control(mut self, control: crate::layer::cache::CacheControl) -> Self {
+        self.context = RequestContext::detached_with(control);
+        self
+    }
+
     /// Replaces the shared state the call sees.
     pub fn with_state(mut self, state: SharedState) -> Self {
         self.state = state;
@@ -122,6 +131,10 @@ impl ToolCall {
     /// The name of the tool being called.
     pub fn tool_name(&self) -> &str {
         &self.tool
+    }
+
+    pub(crate) fn tool_arc(&self) -> Arc<str> {
+        self.tool.clone()
     }
 
     /// The arguments as the client sent them (`None` when it sent none).
@@ -257,6 +270,8 @@ pub fn is_valid_tool_name(name: &str) -> bool {
 pub struct Tool {
     def: Arc<ToolDef>,
     service: ToolService,
+    cache: Option<ToolCache>,
+    has_timeout: bool,
 }
 
 impl std::fmt::Debug for Tool {
@@ -278,6 +293,8 @@ impl Tool {
         Tool {
             def: Arc::new(def),
             service: ToolService::new(service.map_err(Into::into)),
+            cache: None,
+            has_timeout: false,
         }
     }
 
@@ -337,9 +354,41 @@ impl Tool {
     {
         let service = layer.layer(self.service);
         Tool {
-            def: self.def,
             service: ToolService::new(service.map_err(Into::into)),
+            ..self
         }
+    }
+
+    /// Bounds every call to `duration`: a call still running then is dropped and answered with
+    /// an `isError` result saying it timed out. (`#[tool(timeout = "5s")]`)
+    pub fn timeout(self, duration: Duration) -> Self {
+        let mut tool = self.layer(TimeoutLayer::new(duration));
+        tool.has_timeout = true;
+        tool
+    }
+
+    /// Caches successful results for `ttl`, keeping at most `capacity` argument sets.
+    /// (`#[tool(cache_ttl = 300, cache_capacity = 10_000)]`)
+    pub fn cached(self, ttl: Duration, capacity: u64) -> Self {
+        let cache = ToolCache::new(ttl, capacity);
+        let mut tool = self.layer(cache.layer());
+        tool.cache = Some(cache);
+        tool
+    }
+
+    /// Runs at most `limit` calls at once; further calls wait for a free slot (bounded by the
+    /// tool's timeout, when it has one). (`#[tool(concurrency = 4)]`)
+    pub fn concurrency_limit(self, limit: usize) -> Self {
+        self.layer(tower::limit::ConcurrencyLimitLayer::new(limit.max(1)))
+    }
+
+    /// The tool's result cache, when it has one: invalidate entries, read hit counts.
+    pub fn cache(&self) -> Option<&ToolCache> {
+        self.cache.as_ref()
+    }
+
+    pub(crate) fn has_timeout(&self) -> bool {
+        self.has_timeout
     }
 
     /// Runs one call through the tool's service. Service errors become `isError` results.

@@ -1,0 +1,116 @@
+//! Timeouts: a call that runs too long is dropped (its future, and with it the function's) and
+//! answered with an `isError` result saying so; the server keeps serving.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+use tower::{Layer, Service};
+
+use super::Human;
+use crate::protocol::content::CallToolResult;
+use crate::tool::{BoxError, ToolCall};
+
+/// Bounds each call to `duration`.
+///
+/// ```
+/// # use mcp_runtime::{CallToolResult, Tool, ToolCall, ToolDef};
+/// # use std::time::Duration;
+/// use mcp_runtime::layer::timeout::TimeoutLayer;
+/// # let tool = Tool::from_fn(ToolDef::new("t", Default::default()), |_: ToolCall| async {
+/// #     Ok::<_, std::convert::Infallible>(CallToolResult::text("ok"))
+/// # });
+/// let bounded = tool.layer(TimeoutLayer::new(Duration::from_secs(5)));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct TimeoutLayer {
+    duration: Duration,
+}
+
+impl TimeoutLayer {
+    /// A layer that gives each call `duration`.
+    pub fn new(duration: Duration) -> Self {
+        TimeoutLayer { duration }
+    }
+}
+
+impl<S> Layer<S> for TimeoutLayer {
+    type Service = Timeout<S>;
+
+    fn layer(&self, inner: S) -> Timeout<S> {
+        Timeout {
+            inner,
+            duration: self.duration,
+        }
+    }
+}
+
+/// The service of [`TimeoutLayer`].
+#[derive(Clone, Debug)]
+pub struct Timeout<S> {
+    inner: S,
+    duration: Duration,
+}
+
+impl<S> Service<ToolCall> for Timeout<S>
+where
+    S: Service<ToolCall, Response = CallToolResult>,
+    S::Error: Into<BoxError>,
+{
+    type Response = CallToolResult;
+    type Error = BoxError;
+    type Future = TimeoutFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, call: ToolCall) -> Self::Future {
+        let tool = call.tool_arc();
+        TimeoutFuture {
+            inner: self.inner.call(call),
+            sleep: tokio::time::sleep(self.duration),
+            duration: self.duration,
+            tool,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Timeout`].
+    pub struct TimeoutFuture<F> {
+        #[pin]
+        inner: F,
+        #[pin]
+        sleep: Sleep,
+        duration: Duration,
+        tool: Arc<str>,
+    }
+}
+
+impl<F, E> Future for TimeoutFuture<F>
+where
+    F: Future<Output = Result<CallToolResult, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<CallToolResult, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(result) = this.inner.poll(cx) {
+            return Poll::Ready(result.map_err(Into::into));
+        }
+        if this.sleep.poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(CallToolResult::error(format!(
+            "Tool `{}` timed out after {}; try again, or ask for less at once",
+            this.tool,
+            Human(*this.duration)
+        ))))
+    }
+}

@@ -1,0 +1,335 @@
+//! The performance options of `#[tool]`, each shown not to be a stub.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use mcp_toolkit::{tool, CallToolResult, Server, State};
+use serde_json::{json, Value};
+
+static SQUARES_RUN: AtomicUsize = AtomicUsize::new(0);
+
+/// Square a number (slowly, so concurrent misses overlap).
+#[tool(cache_ttl = 300)]
+async fn cached_square(k: i64) -> Result<i64, String> {
+    SQUARES_RUN.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    if k < 0 {
+        return Err("negative numbers are not allowed".into());
+    }
+    Ok(k * k)
+}
+
+#[tokio::test]
+async fn cache_hits_skip_the_function_and_keys_are_canonical() {
+    let tool = cached_square::tool();
+    let before = SQUARES_RUN.load(Ordering::SeqCst);
+    for _ in 0..10 {
+        assert_eq!(
+            tool.call_json(json!({"k": 12})).await,
+            CallToolResult::text("144")
+        );
+    }
+    assert_eq!(
+        SQUARES_RUN.load(Ordering::SeqCst) - before,
+        1,
+        "ran once for 10 calls"
+    );
+    let stats = tool.cache().unwrap().stats();
+    assert!(stats.hits >= 9 && stats.misses >= 1, "{stats:?}");
+
+    // Bad input and tool errors are answered, never cached.
+    for _ in 0..2 {
+        assert!(tool.call_json(json!({"k": "twelve"})).await.is_error());
+        assert!(tool.call_json(json!({"k": -1})).await.is_error());
+    }
+    assert_eq!(
+        SQUARES_RUN.load(Ordering::SeqCst) - before,
+        3,
+        "-1 ran twice, the bad input never"
+    );
+
+    // Invalidation from code.
+    tool.cache().unwrap().invalidate(&json!({"k": 12})).await;
+    tool.call_json(json!({"k": 12})).await;
+    assert_eq!(SQUARES_RUN.load(Ordering::SeqCst) - before, 4);
+}
+
+static KEYED_RUN: AtomicUsize = AtomicUsize::new(0);
+
+/// Echo a record.
+#[tool(cache_ttl = "1m", cache_capacity = 100)]
+async fn keyed(a: i64, b: Value) -> String {
+    KEYED_RUN.fetch_add(1, Ordering::SeqCst);
+    format!("{a} {b}")
+}
+
+#[tokio::test]
+async fn key_order_and_whitespace_do_not_matter_over_the_wire() {
+    let server = Server::builder("s", "1")
+        .tool(keyed::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+    for arguments in [
+        r#"{"a":1,"b":{"x":1,"y":2}}"#,
+        r#"{ "b" : { "y" : 2, "x" : 1 }, "a" : 1 }"#,
+    ] {
+        let request = format!(r#"{{"name":"keyed","arguments":{arguments},{meta}}}"#);
+        let params: Value = serde_json::from_str(&request).unwrap();
+        client.request("tools/call", params).await.unwrap();
+    }
+    assert_eq!(KEYED_RUN.load(Ordering::SeqCst), 1);
+    // A client can bypass or refresh the cache for one call.
+    let bypass = json!({"name": "keyed", "arguments": {"a": 1, "b": {"x": 1, "y": 2}}, "_meta": {"mcp-toolkit/cache": "bypass"}});
+    client.request("tools/call", bypass).await.unwrap();
+    assert_eq!(KEYED_RUN.load(Ordering::SeqCst), 2);
+    let refresh = json!({"name": "keyed", "arguments": {"a": 1, "b": {"y": 2, "x": 1}}, "_meta": {"mcp-toolkit/cache": "refresh"}});
+    client.request("tools/call", refresh).await.unwrap();
+    client
+        .call_tool("keyed", json!({"a": 1, "b": {"x": 1, "y": 2}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        KEYED_RUN.load(Ordering::SeqCst),
+        3,
+        "refresh ran and stored; the next call hit"
+    );
+    let invalid = json!({"name": "keyed", "arguments": {"a": 1, "b": 2}, "_meta": {"mcp-toolkit/cache": "sometimes"}});
+    assert_eq!(
+        client
+            .request("tools/call", invalid)
+            .await
+            .unwrap_err()
+            .code,
+        -32602
+    );
+}
+
+static EXPIRING_RUN: AtomicUsize = AtomicUsize::new(0);
+
+/// Cached for five seconds.
+#[tool(cache_ttl = "5s")]
+async fn expiring(k: u8) -> u8 {
+    EXPIRING_RUN.fetch_add(1, Ordering::SeqCst);
+    k
+}
+
+#[tokio::test(start_paused = true)]
+async fn entries_expire_after_the_ttl() {
+    let tool = expiring::tool();
+    tool.call_json(json!({"k": 1})).await;
+    tokio::time::advance(Duration::from_secs(4)).await;
+    tool.call_json(json!({"k": 1})).await;
+    assert_eq!(EXPIRING_RUN.load(Ordering::SeqCst), 1, "fresh at 4 s");
+    tokio::time::advance(Duration::from_secs(2)).await;
+    tool.call_json(json!({"k": 1})).await;
+    assert_eq!(EXPIRING_RUN.load(Ordering::SeqCst), 2, "expired at 6 s");
+}
+
+static FLIGHT_RUN: AtomicUsize = AtomicUsize::new(0);
+
+/// Slow and cached.
+#[tool(cache_ttl = 60)]
+async fn single_flight(k: u8) -> u8 {
+    FLIGHT_RUN.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    k
+}
+
+#[tokio::test]
+async fn concurrent_misses_run_the_function_once() {
+    let tool = single_flight::tool();
+    let results = join_all((0..20).map(|_| tool.call_json(json!({"k": 7})))).await;
+    assert!(results.iter().all(|r| *r == CallToolResult::text("7")));
+    assert_eq!(FLIGHT_RUN.load(Ordering::SeqCst), 1);
+}
+
+/// Sleeps for `ms` milliseconds.
+#[tool(timeout = "100ms")]
+async fn sleepy(ms: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "awake".into()
+}
+
+#[tokio::test]
+async fn a_call_past_its_timeout_gets_an_error_and_the_next_call_works() {
+    let server = Server::builder("s", "1")
+        .tool(sleepy::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let timed_out = client
+        .call_tool("sleepy", json!({"ms": 10_000}))
+        .await
+        .unwrap();
+    assert!(timed_out.is_error());
+    assert_eq!(
+        timed_out.content[0].as_text(),
+        Some("Tool `sleepy` timed out after 100ms; try again, or ask for less at once")
+    );
+    let fine = client.call_tool("sleepy", json!({"ms": 1})).await.unwrap();
+    assert_eq!(fine.content[0].as_text(), Some("awake"));
+}
+
+/// No timeout of its own.
+#[tool]
+async fn unbounded(ms: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "done".into()
+}
+
+#[tokio::test]
+async fn the_server_wide_default_timeout_applies_to_tools_without_one() {
+    let server = Server::builder("s", "1")
+        .tools([unbounded::tool(), sleepy::tool()])
+        .default_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let result = client
+        .call_tool("unbounded", json!({"ms": 10_000}))
+        .await
+        .unwrap();
+    assert!(result.content[0]
+        .as_text()
+        .unwrap()
+        .contains("timed out after 50ms"));
+    // `sleepy` keeps its own 100 ms.
+    let result = client.call_tool("sleepy", json!({"ms": 70})).await.unwrap();
+    assert_eq!(result.content[0].as_text(), Some("awake"));
+}
+
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static MOST_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// At most three at once.
+#[tool(concurrency = 3)]
+async fn limited() -> String {
+    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST_RUNNING.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    "ok".into()
+}
+
+#[tokio::test]
+async fn the_concurrency_limit_is_never_exceeded() {
+    let server = Server::builder("s", "1")
+        .tool(limited::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let results = join_all((0..30).map(|_| client.call_tool("limited", json!({})))).await;
+    assert!(results
+        .iter()
+        .all(|r| r.as_ref().unwrap().content[0].as_text() == Some("ok")));
+    assert_eq!(
+        MOST_RUNNING.load(Ordering::SeqCst),
+        3,
+        "all 30 ran, never more than 3 at once"
+    );
+}
+
+static BATCHES: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone)]
+struct Greeting(&'static str);
+
+/// Look up users by id.
+#[tool(batch(max_size = 50, window = "5ms"))]
+async fn get_user(
+    /// The user's id.
+    ids: Vec<u32>,
+    State(greeting): State<Greeting>,
+) -> Result<Vec<String>, String> {
+    BATCHES.fetch_add(1, Ordering::SeqCst);
+    if ids.contains(&0) {
+        return Err("user 0 does not exist".into());
+    }
+    Ok(ids
+        .iter()
+        .map(|id| format!("{} user {id}", greeting.0))
+        .collect())
+}
+
+#[tokio::test]
+async fn batch_coalesces_concurrent_calls_and_answers_each_caller() {
+    let tool = get_user::tool();
+    let schema = Value::Object(tool.def().input_schema.clone());
+    assert_eq!(
+        schema["required"],
+        json!(["id"]),
+        "the tool takes one key: {schema}"
+    );
+    assert_eq!(schema["properties"]["id"]["description"], "The user's id.");
+
+    let server = Server::builder("s", "1")
+        .tool(tool)
+        .state(Greeting("hello"))
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let before = BATCHES.load(Ordering::SeqCst);
+    let results =
+        join_all((1..=200).map(|id| client.call_tool("get_user", json!({"id": id})))).await;
+    for (id, result) in (1..=200).zip(results) {
+        assert_eq!(
+            result.unwrap().content[0].as_text(),
+            Some(format!("hello user {id}").as_str())
+        );
+    }
+    let batches = BATCHES.load(Ordering::SeqCst) - before;
+    assert!(
+        (4..=8).contains(&batches),
+        "200 calls in {batches} invocations (max 50 per batch)"
+    );
+
+    // An error of the batch reaches every caller in it; bad input never joins a batch.
+    let (a, b, bad) = tokio::join!(
+        client.call_tool("get_user", json!({"id": 0})),
+        client.call_tool("get_user", json!({"id": 5})),
+        client.call_tool("get_user", json!({"id": "five"})),
+    );
+    for result in [a.unwrap(), b.unwrap()] {
+        assert_eq!(
+            result.content[0].as_text(),
+            Some("Tool `get_user` failed: user 0 does not exist")
+        );
+    }
+    assert!(bad.unwrap().content[0]
+        .as_text()
+        .unwrap()
+        .starts_with("Invalid arguments"));
+}
+
+static LAYERED: AtomicUsize = AtomicUsize::new(0);
+
+fn counting_layer(
+) -> tower::util::MapRequestLayer<fn(mcp_toolkit::ToolCall) -> mcp_toolkit::ToolCall> {
+    tower::util::MapRequestLayer::new(|call| {
+        LAYERED.fetch_add(1, Ordering::SeqCst);
+        call
+    })
+}
+
+/// With a user layer outside its cache.
+#[tool(cache_ttl = 60, layer = counting_layer())]
+async fn with_layer(k: u8) -> u8 {
+    k
+}
+
+#[tokio::test]
+async fn user_layers_wrap_everything() {
+    let tool = with_layer::tool();
+    for _ in 0..3 {
+        tool.call_json(json!({"k": 1})).await;
+    }
+    assert_eq!(
+        LAYERED.load(Ordering::SeqCst),
+        3,
+        "the user layer sees cache hits too"
+    );
+    assert_eq!(tool.cache().unwrap().stats().hits, 2);
+}
