@@ -1,18 +1,73 @@
-//! Baseline benchmarks: a generated tool called directly through its service, and end to end
-//! through the in-memory transport (the stdio code path without a process) with 1 and 64 calls
-//! in flight.
+//! Tool-level benchmarks, each a ratio within one run:
+//! - `macro`: a generated tool vs the same tool written by hand as a tower service;
+//! - `cache`: a hit and a miss vs a plain call;
+//! - `timeout`: a call through the timeout layer (not timing out) vs a plain call;
+//! - `batch`: 1,000 concurrent lookups through a `batch` tool vs one call each, against a
+//!   backend with 1 ms latency per invocation and 10 connections (invocations are printed);
+//! - `in_memory`: end to end through the in-memory transport, 1 and 64 calls in flight.
 //!
 //! `cargo bench --bench tools`
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::future::join_all;
-use mcp_toolkit::{tool, Server, ToolCall};
+use mcp_toolkit::bench::ToolBench;
+use mcp_toolkit::{schema, tool, BoxError, CallToolResult, Server, State, Tool, ToolCall, ToolDef};
+use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 /// Add two numbers.
 #[tool]
 async fn add(a: i64, b: i64) -> i64 {
     a + b
+}
+
+/// Add two numbers, cached.
+#[tool(cache_ttl = 300)]
+async fn cached_add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Add two numbers, with a timeout.
+#[tool(timeout = "5s")]
+async fn bounded_add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// `add`, written by hand: what `#[tool]` saves you from writing.
+#[derive(Clone)]
+struct HandWrittenAdd;
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct AddArgs {
+    a: i64,
+    b: i64,
+}
+
+impl tower::Service<ToolCall> for HandWrittenAdd {
+    type Response = CallToolResult;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, call: ToolCall) -> Self::Future {
+        Box::pin(async move {
+            Ok(match call.parse_arguments::<AddArgs>() {
+                Ok(args) => CallToolResult::text((args.a + args.b).to_string()),
+                Err(invalid) => invalid,
+            })
+        })
+    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -22,15 +77,95 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn direct(c: &mut Criterion) {
+fn macro_overhead(c: &mut Criterion) {
     let rt = runtime();
-    let tool = add::tool();
-    let mut group = c.benchmark_group("direct");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("tool_service_call", |b| {
+    let hand = Tool::new(
+        ToolDef::new("add", schema::input_schema::<AddArgs>().unwrap()),
+        HandWrittenAdd,
+    );
+    let generated = ToolBench::new(add::tool(), json!({"a": 1, "b": 2}));
+    let hand = ToolBench::new(hand, json!({"a": 1, "b": 2}));
+    let mut group = c.benchmark_group("macro");
+    group.bench_function("generated", |b| b.to_async(&rt).iter(|| generated.call()));
+    group.bench_function("hand_written", |b| b.to_async(&rt).iter(|| hand.call()));
+    group.finish();
+}
+
+fn layers(c: &mut Criterion) {
+    let rt = runtime();
+    let plain = ToolBench::new(add::tool(), json!({"a": 1, "b": 2}));
+    let hit = ToolBench::new(cached_add::tool(), json!({"a": 1, "b": 2}));
+    let bounded = ToolBench::new(bounded_add::tool(), json!({"a": 1, "b": 2}));
+    let cached = cached_add::tool();
+    let next = AtomicI64::new(0);
+    let mut group = c.benchmark_group("layers");
+    group.bench_function("plain", |b| b.to_async(&rt).iter(|| plain.call()));
+    group.bench_function("cache_hit", |b| b.to_async(&rt).iter(|| hit.call()));
+    group.bench_function("cache_miss", |b| {
         b.to_async(&rt)
-            .iter(|| tool.call(ToolCall::new("add", json!({"a": 1, "b": 2}))));
+            .iter(|| cached.call_json(json!({"a": next.fetch_add(1, Ordering::Relaxed), "b": 0})))
     });
+    group.bench_function("timeout", |b| b.to_async(&rt).iter(|| bounded.call()));
+    group.finish();
+}
+
+/// A backend with 1 ms latency per invocation and 10 connections.
+#[derive(Clone)]
+struct Backend {
+    connections: Arc<Semaphore>,
+    invocations: Arc<AtomicUsize>,
+}
+
+impl Backend {
+    fn new() -> Self {
+        Backend {
+            connections: Arc::new(Semaphore::new(10)),
+            invocations: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    async fn query(&self, ids: &[u64]) -> Vec<u64> {
+        let _connection = self.connections.acquire().await.unwrap();
+        self.invocations.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        ids.iter().map(|id| id * 2).collect()
+    }
+}
+
+/// One lookup per call.
+#[tool]
+async fn lookup_one(id: u64, State(backend): State<Backend>) -> u64 {
+    backend.query(&[id]).await[0]
+}
+
+/// Lookups coalesced into batches of up to 100.
+#[tool(batch(max_size = 100, window = "1ms"))]
+async fn lookup(ids: Vec<u64>, State(backend): State<Backend>) -> Vec<u64> {
+    backend.query(&ids).await
+}
+
+fn batch(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("batch_1000_lookups");
+    group.sample_size(10);
+    for (label, tool) in [
+        ("unbatched", lookup_one::tool()),
+        ("batched", lookup::tool()),
+    ] {
+        let backend = Backend::new();
+        let calls: Vec<ToolBench> = (0..1000)
+            .map(|id| ToolBench::new(tool.clone(), json!({"id": id})).with_state(backend.clone()))
+            .collect();
+        group.bench_function(label, |b| {
+            b.to_async(&rt)
+                .iter(|| join_all(calls.iter().map(ToolBench::call)))
+        });
+        let before = backend.invocations.load(Ordering::Relaxed);
+        let results = rt.block_on(join_all(calls.iter().map(ToolBench::call)));
+        assert!(results.iter().all(|r| !r.is_error()));
+        let invocations = backend.invocations.load(Ordering::Relaxed) - before;
+        println!("batch_1000_lookups/{label}: {invocations} backend invocations for 1000 calls");
+    }
     group.finish();
 }
 
@@ -55,5 +190,5 @@ fn in_memory(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, direct, in_memory);
+criterion_group!(benches, macro_overhead, layers, batch, in_memory);
 criterion_main!(benches);

@@ -91,7 +91,10 @@ fn default_step() -> u64 {
     100
 }
 
-#[tokio::main]
+// One client per stdio process: a current-thread runtime answers each message with one thread
+// wake-up (the multi-thread runtime wakes a second worker to look for work, about doubling the
+// CPU per call and halving calls/s with one call in flight; see `cargo bench --bench stdio`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), mcp_toolkit::Error> {
     // stdout carries the protocol; logs go to stderr.
     tracing_subscriber::fmt()

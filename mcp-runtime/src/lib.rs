@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 mod client;
 mod context;
 pub mod layer;

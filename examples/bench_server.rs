@@ -1,0 +1,48 @@
+//! A fixed server for load tests, so the same load can be driven against it and against other
+//! MCP servers: `cargo build --release --example bench_server`, then drive
+//! `target/release/examples/bench_server` over stdio.
+
+use std::time::Duration;
+
+use mcp_toolkit::{tool, Server};
+
+/// Add two integers; the sum comes back as text.
+#[tool]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Return the text unchanged.
+#[tool]
+async fn echo(text: String) -> String {
+    text
+}
+
+/// Sleep 1 ms, then add.
+#[tool]
+async fn slow_add(a: i64, b: i64) -> i64 {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    a + b
+}
+
+/// Square `k`; results are cached for five minutes.
+#[tool(cache_ttl = 300)]
+async fn cached_square(k: i64) -> i64 {
+    k.wrapping_mul(k)
+}
+
+// One client per stdio process: a current-thread runtime answers each message with one thread
+// wake-up (the multi-thread runtime wakes a second worker to look for work, about doubling the
+// CPU per call and halving calls/s with one call in flight; see `cargo bench --bench stdio`).
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), mcp_toolkit::Error> {
+    Server::builder("bench_server", env!("CARGO_PKG_VERSION"))
+        .tools([
+            add::tool(),
+            echo::tool(),
+            slow_add::tool(),
+            cached_square::tool(),
+        ])
+        .serve_stdio()
+        .await
+}

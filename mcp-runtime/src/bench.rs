@@ -1,0 +1,137 @@
+//! Helpers to measure your own tools: call one through its whole layer stack with fixed JSON
+//! arguments (for criterion), and plain statistics over N calls for quick checks.
+//!
+//! ```ignore
+//! // benches/my_tools.rs (with `criterion` as a dev-dependency and `harness = false`)
+//! use criterion::{criterion_group, criterion_main, Criterion};
+//! use mcp_toolkit::bench::ToolBench;
+//! # use mcp_toolkit::tool;
+//! # /// Add.
+//! # #[tool] async fn add(a: i64, b: i64) -> i64 { a + b }
+//!
+//! fn bench_add(c: &mut Criterion) {
+//!     let rt = tokio::runtime::Runtime::new().unwrap();
+//!     let add = ToolBench::new(add::tool(), serde_json::json!({"a": 1, "b": 2}));
+//!     c.bench_function("add", |b| b.to_async(&rt).iter(|| add.call()));
+//! }
+//! criterion_group!(benches, bench_add);
+//! criterion_main!(benches);
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::context::RequestContext;
+use crate::protocol::content::CallToolResult;
+use crate::tool::{failure_result, SharedState, Tool, ToolCall};
+
+/// One tool with fixed arguments, ready to be called again and again.
+#[derive(Clone, Debug)]
+pub struct ToolBench {
+    tool: Tool,
+    arguments: Box<RawValue>,
+    state: SharedState,
+}
+
+impl ToolBench {
+    /// Calls of `tool` with `arguments`.
+    ///
+    /// # Panics
+    /// When `arguments` cannot be serialized (only with non-string map keys).
+    pub fn new(tool: Tool, arguments: Value) -> Self {
+        let arguments = serde_json::value::to_raw_value(&arguments).expect("arguments serialize");
+        ToolBench {
+            tool,
+            arguments,
+            state: SharedState::default(),
+        }
+    }
+
+    /// Adds shared state the tool takes as `State<T>`.
+    #[must_use]
+    pub fn with_state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// One call through the tool's full service (every layer), as the server makes it.
+    pub async fn call(&self) -> CallToolResult {
+        let call = ToolCall::from_parts(
+            self.tool.def().name.clone(),
+            Some(self.arguments.clone()),
+            RequestContext::detached(),
+            self.state.clone(),
+        );
+        match self.tool.service().oneshot(call).await {
+            Ok(result) => result,
+            Err(err) => failure_result(self.tool.name(), &*err),
+        }
+    }
+}
+
+/// Plain statistics of call latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// How many calls were measured.
+    pub calls: usize,
+    /// Average.
+    pub mean: Duration,
+    /// Middle value.
+    pub median: Duration,
+    /// 95th percentile.
+    pub p95: Duration,
+    /// Fastest.
+    pub min: Duration,
+    /// Slowest.
+    pub max: Duration,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} calls: mean {:?}, median {:?}, p95 {:?}, min {:?}, max {:?}",
+            self.calls, self.mean, self.median, self.p95, self.min, self.max
+        )
+    }
+}
+
+/// Runs `call` `calls` times, one after another, and summarizes the latencies.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let stats = mcp_runtime::bench::measure(100, || async { 1 + 1 }).await;
+/// assert_eq!(stats.calls, 100);
+/// assert!(stats.min <= stats.median && stats.median <= stats.p95 && stats.p95 <= stats.max);
+/// println!("{stats}");
+/// # }
+/// ```
+pub async fn measure<F, Fut>(calls: usize, mut call: F) -> Stats
+where
+    F: FnMut() -> Fut,
+    Fut: Future,
+{
+    let mut samples = Vec::with_capacity(calls.max(1));
+    for _ in 0..calls.max(1) {
+        let start = Instant::now();
+        call().await;
+        samples.push(start.elapsed());
+    }
+    samples.sort_unstable();
+    let at = |fraction: f64| samples[((samples.len() - 1) as f64 * fraction).round() as usize];
+    let total: Duration = samples.iter().sum();
+    Stats {
+        calls: samples.len(),
+        mean: total / u32::try_from(samples.len()).unwrap_or(u32::MAX),
+        median: at(0.5),
+        p95: at(0.95),
+        min: samples[0],
+        max: samples[samples.len() - 1],
+    }
+}

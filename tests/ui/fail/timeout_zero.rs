@@ -1,0 +1,8 @@
+use mcp_toolkit::tool;
+
+#[tool(timeout = "0s")]
+async fn slow(ms: u64) -> u64 {
+    ms
+}
+
+fn main() {}
