@@ -333,3 +333,42 @@ async fn user_layers_wrap_everything() {
     );
     assert_eq!(tool.cache().unwrap().stats().hits, 2);
 }
+
+/// Stream a long result.
+#[tool]
+async fn report(pages: u32) -> mcp_toolkit::ContentStream {
+    let pages = (1..=pages).map(|page| mcp_toolkit::Content::text(format!("page {page}")));
+    mcp_toolkit::ContentStream::new(futures_util::stream::iter(pages))
+}
+
+#[tokio::test]
+async fn streamed_results_arrive_as_progress_and_as_one_result() {
+    let server = Server::builder("s", "1")
+        .tool(report::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let mut notifications = client.notifications().unwrap();
+    let params =
+        json!({"name": "report", "arguments": {"pages": 3}, "_meta": {"progressToken": "r"}});
+    let result = client.request("tools/call", params).await.unwrap();
+    let texts: Vec<&str> = result["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["page 1", "page 2", "page 3"]);
+    let progress: Vec<Value> = std::iter::from_fn(|| notifications.try_recv().ok())
+        .map(|n| n["params"].clone())
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            json!({"progressToken": "r", "progress": 1.0, "message": "page 1"}),
+            json!({"progressToken": "r", "progress": 2.0, "message": "page 2"}),
+            json!({"progressToken": "r", "progress": 3.0, "message": "page 3"}),
+        ]
+    );
+    assert!(report::tool().def().output_schema.is_none());
+}

@@ -108,10 +108,11 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
         .output
         .as_ref()
         .map_or_else(Span::call_site, |ty| ty.span());
-    let convert = quote_spanned!(output_span=> (&&&__kind).into_result(__output));
+    let convert =
+        quote_spanned!(output_span=> (&&&&__kind).into_result(__output, __call.context()).await);
     let via_traits = quote! {
         #[allow(unused_imports)]
-        use #private::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _};
+        use #private::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _, ViaStream as _};
     };
     let parse_args = quote! {
         let __args: #args_type = match __call.parse_arguments() {
@@ -207,7 +208,7 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
                     #via_traits
                     let __tool = #private::build_tool::<#args_type>(
                         #meta,
-                        (&&&#private::OutputKind::<#value_type>::new()).output_schema(),
+                        (&&&&#private::OutputKind::<#value_type>::new()).output_schema(),
                         &[#(#requirements),*],
                         __handler,
                     );

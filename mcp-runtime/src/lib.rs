@@ -25,8 +25,10 @@ pub use protocol::messages::{Implementation, LogLevel, ToolAnnotations};
 pub use server::{BuildError, Error, Server, ServerBuilder};
 pub use tool::schema;
 pub use tool::{
-    is_valid_tool_name, Args, BoxError, FromToolCall, IntoToolResult, Json, SharedState, State,
-    StateRequirement, Tool, ToolCall, ToolDef, ToolService,
+    is_valid_tool_name, Args, BoxError, ContentStream, FromToolCall, IntoToolResult, Json,
+    SharedState, State, StateRequirement, Tool, ToolCall, ToolDef, ToolService,
 };
 #[doc(hidden)]
-pub use tool::{OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult};
+pub use tool::{
+    OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult, ViaStream,
+};

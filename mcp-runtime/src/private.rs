@@ -6,6 +6,7 @@ pub use serde_json;
 
 pub use crate::tool::{
     OutputKind, ToolFuture, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult,
+    ViaStream,
 };
 
 use crate::protocol::messages::ToolAnnotations;

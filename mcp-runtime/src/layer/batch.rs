@@ -31,6 +31,10 @@ type RunBatch<K, V> = dyn Fn(Vec<K>, SharedState) -> Pin<Box<dyn Future<Output =
     + Sync;
 
 /// What a batch function returns, and how its results are handed back key by key.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a `batch` tool over keys of type `{K}`",
+    note = "return `Vec<V>` (one value per key, in order), `HashMap<K, V>`, or a `Result` of either with `E: Display`"
+)]
 pub trait BatchOutput<K> {
     /// The result for one key.
     type Value;

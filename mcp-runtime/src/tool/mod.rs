@@ -19,9 +19,11 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
 pub use extract::{Args, FromToolCall, State, StateRequirement};
-pub use output::{IntoToolResult, Json};
+pub use output::{ContentStream, IntoToolResult, Json};
 #[doc(hidden)]
-pub use output::{OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult};
+pub use output::{
+    OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult, ViaStream,
+};
 
 use crate::context::RequestContext;
 use crate::layer::cache::ToolCache;

@@ -11,13 +11,18 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
+use std::future::{ready, Future};
 use std::marker::PhantomData;
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::schema::{output_schema, JsonObject};
+use crate::context::RequestContext;
 use crate::protocol::content::{CallToolResult, Content};
 
 /// Types a tool can return as its result.
@@ -151,16 +156,95 @@ impl<T> Clone for OutputKind<T> {
 
 impl<T> Copy for OutputKind<T> {}
 
+/// A stream of content blocks: each block is sent as a progress notification (its text as the
+/// message) when the client asked for progress, and all blocks form the final result.
+///
+/// Return one from a `#[tool]` to stream a large result:
+///
+/// ```
+/// use futures_util::stream;
+/// use mcp_toolkit::{tool, Content, ContentStream};
+///
+/// /// Read a long report, page by page.
+/// #[tool]
+/// async fn report(pages: u32) -> ContentStream {
+///     ContentStream::new(stream::iter((1..=pages).map(|page| Content::text(format!("page {page}")))))
+/// }
+/// ```
+pub struct ContentStream(Pin<Box<dyn Stream<Item = Content> + Send>>);
+
+impl ContentStream {
+    /// Wraps a stream of blocks.
+    pub fn new(stream: impl Stream<Item = Content> + Send + 'static) -> Self {
+        ContentStream(Box::pin(stream))
+    }
+
+    /// Reports each block as progress (when asked) and gathers them into one result.
+    pub async fn collect(mut self, ctx: &RequestContext) -> CallToolResult {
+        let mut blocks = Vec::new();
+        while let Some(block) = self.0.next().await {
+            if ctx.wants_progress() {
+                let count = (blocks.len() + 1) as f64;
+                match block.as_text() {
+                    Some(text) => ctx.progress_with_message(count, None, text),
+                    None => ctx.progress(count, None),
+                }
+            }
+            blocks.push(block);
+        }
+        CallToolResult::new(blocks)
+    }
+}
+
+impl std::fmt::Debug for ContentStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContentStream")
+    }
+}
+
+/// Choice zero: a stream, consumed while reporting progress.
+#[doc(hidden)]
+pub trait ViaStream {
+    fn into_result(
+        self,
+        value: ContentStream,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send;
+    fn output_schema(self) -> Option<JsonObject>;
+}
+
+impl ViaStream for &&&&OutputKind<ContentStream> {
+    fn into_result(
+        self,
+        value: ContentStream,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send {
+        value.collect(ctx)
+    }
+
+    fn output_schema(self) -> Option<JsonObject> {
+        None
+    }
+}
+
 /// First choice: the type says itself how it becomes a result.
 #[doc(hidden)]
 pub trait ViaIntoToolResult<T> {
-    fn into_result(self, value: T) -> CallToolResult;
+    fn into_result(
+        self,
+        value: T,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send;
     fn output_schema(self) -> Option<JsonObject>;
 }
 
 impl<T: IntoToolResult> ViaIntoToolResult<T> for &&&OutputKind<T> {
-    fn into_result(self, value: T) -> CallToolResult {
-        value.into_tool_result()
+    fn into_result(
+        self,
+        value: T,
+        _: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send {
+        ready(value.into_tool_result())
     }
 
     fn output_schema(self) -> Option<JsonObject> {
@@ -171,18 +255,26 @@ impl<T: IntoToolResult> ViaIntoToolResult<T> for &&&OutputKind<T> {
 /// Second choice: `Result<T: Serialize, E: Display>`.
 #[doc(hidden)]
 pub trait ViaSerializeResult<T> {
-    fn into_result(self, value: T) -> CallToolResult;
+    fn into_result(
+        self,
+        value: T,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send;
     fn output_schema(self) -> Option<JsonObject>;
 }
 
 impl<T: Serialize + JsonSchema, E: Display> ViaSerializeResult<Result<T, E>>
     for &&OutputKind<Result<T, E>>
 {
-    fn into_result(self, value: Result<T, E>) -> CallToolResult {
-        match value {
+    fn into_result(
+        self,
+        value: Result<T, E>,
+        _: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send {
+        ready(match value {
             Ok(value) => serialize_result(&value),
             Err(err) => CallToolResult::error(err.to_string()),
-        }
+        })
     }
 
     fn output_schema(self) -> Option<JsonObject> {
@@ -193,13 +285,21 @@ impl<T: Serialize + JsonSchema, E: Display> ViaSerializeResult<Result<T, E>>
 /// Third choice: any `T: Serialize`.
 #[doc(hidden)]
 pub trait ViaSerialize<T> {
-    fn into_result(self, value: T) -> CallToolResult;
+    fn into_result(
+        self,
+        value: T,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send;
     fn output_schema(self) -> Option<JsonObject>;
 }
 
 impl<T: Serialize + JsonSchema> ViaSerialize<T> for &OutputKind<T> {
-    fn into_result(self, value: T) -> CallToolResult {
-        serialize_result(&value)
+    fn into_result(
+        self,
+        value: T,
+        _: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send {
+        ready(serialize_result(&value))
     }
 
     fn output_schema(self) -> Option<JsonObject> {
@@ -211,18 +311,26 @@ impl<T: Serialize + JsonSchema> ViaSerialize<T> for &OutputKind<T> {
 /// explains what a tool may return.
 #[doc(hidden)]
 pub trait ViaFallback<T> {
-    fn into_result(self, value: T) -> CallToolResult
+    fn into_result(
+        self,
+        value: T,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send
     where
         T: IntoToolResult;
     fn output_schema(self) -> Option<JsonObject>;
 }
 
 impl<T> ViaFallback<T> for OutputKind<T> {
-    fn into_result(self, value: T) -> CallToolResult
+    fn into_result(
+        self,
+        value: T,
+        _: &RequestContext,
+    ) -> impl Future<Output = CallToolResult> + Send
     where
         T: IntoToolResult,
     {
-        value.into_tool_result()
+        ready(value.into_tool_result())
     }
 
     fn output_schema(self) -> Option<JsonObject> {
@@ -246,10 +354,19 @@ mod tests {
             #[allow(unused_imports)]
             use super::{
                 ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _,
-                ViaSerializeResult as _,
+                ViaSerializeResult as _, ViaStream as _,
             };
+            use futures_util::FutureExt as _;
             let kind = OutputKind::of(&value);
-            ((&&&kind).output_schema(), (&&&kind).into_result(value))
+            let ctx = RequestContext::detached();
+            let schema = (&&&&kind).output_schema();
+            (
+                schema,
+                (&&&&kind)
+                    .into_result(value, &ctx)
+                    .now_or_never()
+                    .expect("ready"),
+            )
         }};
     }
 
