@@ -6,6 +6,8 @@
 //! (neither read nor write) or `"refresh"` (run, then store); code can invalidate through the
 //! [`ToolCache`] handle.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
@@ -139,10 +142,10 @@ impl ToolCache {
 
     /// Drops the entry for these arguments.
     pub async fn invalidate(&self, arguments: &Value) {
-        self.inner
-            .entries
-            .invalidate(&canonical_key(arguments))
-            .await;
+        let raw = serde_json::value::to_raw_value(arguments).ok();
+        if let Some(key) = canonical_key(raw.as_deref()) {
+            self.inner.entries.invalidate(&key).await;
+        }
     }
 
     async fn fresh(&self, key: &Arc<str>) -> Option<Arc<CallToolResult>> {
@@ -173,7 +176,7 @@ impl<S> Layer<S> for CacheLayer {
 
     fn layer(&self, inner: S) -> Cache<S> {
         Cache {
-            inner,
+            inner: Arc::new(inner),
             cache: self.cache.clone(),
         }
     }
@@ -182,7 +185,8 @@ impl<S> Layer<S> for CacheLayer {
 /// The service of [`CacheLayer`].
 #[derive(Clone, Debug)]
 pub struct Cache<S> {
-    inner: S,
+    /// Shared so a hit costs no clone of the inner service; misses clone it.
+    inner: Arc<S>,
     cache: ToolCache,
 }
 
@@ -196,7 +200,7 @@ enum NotStored {
 
 impl<S> Service<ToolCall> for Cache<S>
 where
-    S: Service<ToolCall, Response = CallToolResult> + Clone + Send + 'static,
+    S: Service<ToolCall, Response = CallToolResult> + Clone + Send + Sync + 'static,
     S::Error: Into<BoxError>,
     S::Future: Send,
 {
@@ -215,18 +219,14 @@ where
         Box::pin(async move {
             let control = call.context().cache_control();
             if control == CacheControl::Bypass {
-                return inner.oneshot(call).await.map_err(Into::into);
+                return S::clone(&inner).oneshot(call).await.map_err(Into::into);
             }
-            let key: Arc<str> = match call.arguments() {
-                Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
-                    Ok(arguments) => canonical_key(&arguments),
-                    // Not JSON we can key: let the tool report the problem; never cache it.
-                    Err(_) => return inner.oneshot(call).await.map_err(Into::into),
-                },
-                None => canonical_key(&Value::Null),
+            let Some(key) = canonical_key(call.arguments()) else {
+                // Not arguments we can key: let the tool report the problem; never cache it.
+                return S::clone(&inner).oneshot(call).await.map_err(Into::into);
             };
             if control == CacheControl::Refresh {
-                let result = inner.oneshot(call).await.map_err(Into::into)?;
+                let result = S::clone(&inner).oneshot(call).await.map_err(Into::into)?;
                 if !result.is_error() {
                     cache.inner.misses.fetch_add(1, Ordering::Relaxed);
                     cache
@@ -247,7 +247,7 @@ where
                 .entries
                 .try_get_with(key, async {
                     ran.store(true, Ordering::Relaxed);
-                    match inner.oneshot(call).await {
+                    match S::clone(&inner).oneshot(call).await {
                         Ok(result) if result.is_error() => Err(NotStored::Failed(result)),
                         Ok(result) => Ok(cache.entry(result)),
                         Err(err) => Err(NotStored::Error(err.into())),
@@ -272,45 +272,45 @@ where
 }
 
 /// The arguments as compact JSON with object keys sorted at every level; absent and `null`
-/// arguments key like `{}`.
-pub(crate) fn canonical_key(arguments: &Value) -> Arc<str> {
+/// arguments key like `{}`. Scalars keep their exact text (so `1` and `1.0` are different keys:
+/// a needless miss at worst, never a wrong hit). `None` when the arguments are not JSON.
+pub(crate) fn canonical_key(arguments: Option<&RawValue>) -> Option<Arc<str>> {
     let mut key = String::with_capacity(64);
-    match arguments {
-        Value::Null => key.push_str("{}"),
-        other => write_canonical(&mut key, other),
+    match arguments.map(RawValue::get) {
+        None | Some("null") => key.push_str("{}"),
+        Some(raw) => write_canonical(&mut key, raw).ok()?,
     }
-    key.into()
+    Some(key.into())
 }
 
-fn write_canonical(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+fn write_canonical(out: &mut String, raw: &str) -> serde_json::Result<()> {
+    match raw.as_bytes().first() {
+        Some(b'{') => {
+            let map: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw)?;
             out.push('{');
-            for (i, (name, value)) in entries.into_iter().enumerate() {
+            for (i, (name, value)) in map.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                let _ = write!(out, "{}:", Value::String(name.clone()));
-                write_canonical(out, value);
+                let _ = write!(out, "{}:", Value::String(name.into_owned()));
+                write_canonical(out, value.get())?;
             }
             out.push('}');
         }
-        Value::Array(items) => {
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(raw)?;
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_canonical(out, item);
+                write_canonical(out, item.get())?;
             }
             out.push(']');
         }
-        scalar => {
-            let _ = write!(out, "{scalar}");
-        }
+        _ => out.push_str(raw.trim()),
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -318,22 +318,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn key(raw: &str) -> Option<Arc<str>> {
+        canonical_key(Some(&RawValue::from_string(raw.to_owned()).unwrap()))
+    }
+
     #[test]
     fn keys_ignore_order_and_whitespace() {
-        let a: Value =
-            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"q": 2, "p": 1}], "x": null}}"#)
-                .unwrap();
-        let b: Value =
-            serde_json::from_str(r#"{"a":{"x":null,"y":[1,{"p":1,"q":2}]},"b":1}"#).unwrap();
-        assert_eq!(canonical_key(&a), canonical_key(&b));
+        let a = key(r#"{"b": 1, "a": {"y": [1, {"q": 2, "p": 1}], "x": null}}"#);
+        let b = key(r#"{"a":{"x":null,"y":[ 1 ,{"p":1,"q":2}]},"b":1}"#);
+        assert_eq!(a, b);
         assert_eq!(
-            &*canonical_key(&a),
-            r#"{"a":{"x":null,"y":[1,{"p":1,"q":2}]},"b":1}"#
+            a.as_deref(),
+            Some(r#"{"a":{"x":null,"y":[1,{"p":1,"q":2}]},"b":1}"#)
         );
-        assert_ne!(
-            canonical_key(&json!({"a": 1})),
-            canonical_key(&json!({"a": "1"}))
+        assert_ne!(key(r#"{"a":1}"#), key(r#"{"a":"1"}"#));
+        assert_eq!(canonical_key(None), key("{}"));
+        assert_eq!(key("null"), key("{}"));
+        let from_value = serde_json::value::to_raw_value(&json!({"b": [true], "a": "x"})).unwrap();
+        assert_eq!(
+            canonical_key(Some(&from_value)),
+            key(r#"{ "a": "x", "b": [ true ] }"#)
         );
-        assert_eq!(canonical_key(&Value::Null), canonical_key(&json!({})));
     }
 }
