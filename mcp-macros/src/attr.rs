@@ -1,6 +1,7 @@
 //! Parsing `#[tool(...)]` options.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
@@ -127,6 +128,10 @@ impl ToolOptions {
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, meta: &Meta) -> syn::Result<()> {
+    set_once_in("#[tool]", slot, value, meta)
+}
+
+fn set_once_in<T>(within: &str, slot: &mut Option<T>, value: T, meta: &Meta) -> syn::Result<()> {
     if slot.is_some() {
         let key = meta
             .path()
@@ -135,7 +140,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &Meta) -> syn::Result<()> {
             .unwrap_or_default();
         return Err(syn::Error::new_spanned(
             meta,
-            format!("duplicate #[tool] option `{key}`"),
+            format!("duplicate {within} option `{key}`"),
         ));
     }
     *slot = Some(value);
@@ -213,10 +218,10 @@ fn duration_value(meta: &Meta, form: DurationForm) -> syn::Result<Millis> {
         .get_ident()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let example = if form == DurationForm::Text {
-        format!("{key} = \"5s\"")
-    } else {
-        format!("{key} = 300")
+    let example = match (form, key.as_str()) {
+        (DurationForm::SecondsOrText, _) => format!("{key} = 300"),
+        (DurationForm::Text, "window") => format!("{key} = \"2ms\""),
+        (DurationForm::Text, _) => format!("{key} = \"5s\""),
     };
     let Meta::NameValue(nv) = meta else {
         return Err(syn::Error::new_spanned(
@@ -224,18 +229,28 @@ fn duration_value(meta: &Meta, form: DurationForm) -> syn::Result<Millis> {
             format!("expected a value, as in `{example}`"),
         ));
     };
-    let millis = match &nv.value {
+    let (millis, span) = match &nv.value {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        }) => (parse_duration(&lit.value()), lit.span()),
+        }) => {
+            let text = lit.value();
+            let millis = parse_duration(&text).ok_or_else(|| match text.bytes().take_while(u8::is_ascii_digit).count() {
+                digits if digits > 0 && parse_duration(&format!("1{}", &text[digits..])).is_some() => {
+                    "this duration is too long".to_owned()
+                }
+                _ => "invalid duration: write a whole number followed by `ms`, `s`, `m` or `h`, as in \"5s\" or \"250ms\""
+                    .to_owned(),
+            });
+            (millis, lit.span())
+        }
         Expr::Lit(ExprLit {
             lit: Lit::Int(lit), ..
-        }) if form == DurationForm::SecondsOrText => (
-            lit.base10_parse::<u64>()
-                .ok()
-                .and_then(|s| s.checked_mul(1000)),
-            lit.span(),
-        ),
+        }) if form == DurationForm::SecondsOrText => {
+            let millis = lit.base10_parse::<u64>().ok().and_then(|secs| secs.checked_mul(1000)).ok_or_else(|| {
+                format!("`{key}` takes a whole number of seconds (too large here), or a duration string such as \"5m\"")
+            });
+            (millis, lit.span())
+        }
         other => {
             let what = if form == DurationForm::Text {
                 "a duration string"
@@ -249,12 +264,12 @@ fn duration_value(meta: &Meta, form: DurationForm) -> syn::Result<Millis> {
         }
     };
     match millis {
-        (Some(value), span) if value > 0 => Ok(Millis { value, span }),
-        (Some(_), span) => Err(syn::Error::new(span, format!("`{key}` must be longer than zero"))),
-        (None, span) => Err(syn::Error::new(
+        Ok(0) => Err(syn::Error::new(
             span,
-            "invalid duration: write a whole number followed by `ms`, `s`, `m` or `h`, as in \"5s\" or \"250ms\"",
+            format!("`{key}` must be longer than zero"),
         )),
+        Ok(value) => Ok(Millis { value, span }),
+        Err(message) => Err(syn::Error::new(span, message)),
     }
 }
 
@@ -313,7 +328,9 @@ fn batch_value(meta: &Meta) -> syn::Result<BatchOptions> {
             let inner = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
             for item in &inner {
                 match item.path().get_ident().map(ToString::to_string).as_deref() {
-                    Some("max_size") => set_once(&mut options.max_size, count_value(item)?, item)?,
+                    Some("max_size") => {
+                        set_once_in("`batch`", &mut options.max_size, count_value(item)?, item)?
+                    }
                     Some("window") => set_once(
                         &mut options.window,
                         duration_value(item, DurationForm::Text)?,
@@ -325,7 +342,10 @@ fn batch_value(meta: &Meta) -> syn::Result<BatchOptions> {
                     _ => {
                         return Err(syn::Error::new_spanned(
                             item.path(),
-                            "unknown `batch` option; expected one of: max_size, window, key",
+                            format!(
+                            "unknown `batch` option `{}`; expected one of: max_size, window, key",
+                            item.path().to_token_stream()
+                        ),
                         ))
                     }
                 }

@@ -148,10 +148,12 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
                         let __batcher = BATCHER.get_or_init(|| {
                             #krate::layer::batch::Batcher::new(#max_size, ::std::time::Duration::from_millis(#window), __batch)
                         });
-                        let __output = match __batcher.load(__args.__key, __call.state()).await {
+                        let __loaded: #krate::layer::batch::BatchResult<#value_type> =
+                            __batcher.load(__args.__key, __call.state()).await;
+                        let __output = match __loaded {
                             ::core::result::Result::Ok(value) => value,
                             ::core::result::Result::Err(message) => {
-                                return ::core::result::Result::Ok(#private::batch_failure(#name, &message));
+                                return ::core::result::Result::Ok(#private::batch_failure(#name, &*message));
                             }
                         };
                         let __kind = #private::OutputKind::of(&__output);
@@ -222,7 +224,7 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
 }
 
 const DEFAULT_BATCH_SIZE: u64 = 100;
-const DEFAULT_BATCH_WINDOW_MS: u64 = 2;
+pub(crate) const DEFAULT_BATCH_WINDOW_MS: u64 = 2;
 const DEFAULT_CACHE_CAPACITY: u64 = 10_000;
 
 fn tool_meta(tool: &ToolFn, krate: &TokenStream, private: &TokenStream) -> TokenStream {
@@ -277,7 +279,7 @@ fn layers(tool: &ToolFn) -> TokenStream {
         layers.push(quote!(let __tool = __tool.cached(#duration, #capacity);));
     }
     for layer in &options.layers {
-        layers.push(quote_spanned!(layer.span()=> let __tool = __tool.layer(#layer);));
+        layers.push(quote_spanned!(layer.span()=> let __tool = __tool.layer(::mcp_toolkit::__private::tool_layer(#layer));));
     }
     quote!(#(#layers)*)
 }

@@ -2,6 +2,7 @@
 
 use syn::Type;
 
+use crate::expand::DEFAULT_BATCH_WINDOW_MS;
 use crate::model::{vec_item, ParamKind, ToolFn};
 
 pub(crate) fn check(tool: &ToolFn) -> syn::Result<()> {
@@ -175,30 +176,59 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
         ));
     }
     let Some(batch) = &options.batch else { return };
-    if let (Some(window), Some(timeout)) = (batch.window, options.timeout) {
-        if window.value >= timeout.value {
+    if let Some(timeout) = options.timeout {
+        let window = batch.window.map_or(DEFAULT_BATCH_WINDOW_MS, |w| w.value);
+        if window >= timeout.value {
+            let span = batch.window.map_or(timeout.span, |w| w.span);
             errors.push(syn::Error::new(
-                window.span,
-                "the batch `window` must be shorter than the `timeout`",
+                span,
+                "the batch `window` (2ms unless set) must be shorter than the `timeout`",
             ));
         }
     }
+    if let Some(key) = batch.key.as_ref().filter(|key| key.value().is_empty()) {
+        errors.push(syn::Error::new_spanned(
+            key,
+            "the batch `key` must not be empty",
+        ));
+    }
+    if tool.output.is_none() {
+        errors.push(syn::Error::new(
+            batch.span,
+            "a `batch` tool returns `Vec<V>` (one per key, in order), `HashMap<K, V>` or a `Result` of either",
+        ));
+    }
     let mut keys = 0;
+    let mut args = false;
     for param in &tool.params {
         match &param.kind {
             ParamKind::Property { .. } => {
                 keys += 1;
-                if keys == 1 && vec_item(&param.ty).is_none() {
+                if keys > 1 {
                     errors.push(syn::Error::new_spanned(
+                        &param.tokens,
+                        "a `batch` tool takes one `Vec<K>` of keys: remove this parameter, or make it part of the key type",
+                    ));
+                    continue;
+                }
+                match vec_item(&param.ty) {
+                    None => errors.push(syn::Error::new_spanned(
                         &param.ty,
                         "a `batch` tool's function takes its keys as `Vec<K>`; the MCP tool then takes one `K`",
-                    ));
+                    )),
+                    Some(key) if matches!(key, Type::Reference(_) | Type::ImplTrait(_)) => {
+                        errors.push(syn::Error::new_spanned(
+                            key,
+                            "batch keys must be owned, named types that implement `Deserialize`, `JsonSchema` and `Clone`",
+                        ))
+                    }
+                    Some(_) => {}
                 }
             }
-            ParamKind::WholeInput { .. } => errors.push(syn::Error::new_spanned(
-                &param.tokens,
-                "a `batch` tool takes `Vec<K>` of keys, not `Args<T>`",
-            )),
+            ParamKind::WholeInput { .. } => {
+                args = true;
+                errors.push(syn::Error::new_spanned(&param.tokens, "a `batch` tool takes `Vec<K>` of keys, not `Args<T>`"));
+            }
             ParamKind::Extracted if is_request_context(&param.ty) => errors.push(syn::Error::new_spanned(
                 &param.tokens,
                 "a `batch` tool serves many requests in one call, so it cannot take a `RequestContext`",
@@ -206,10 +236,10 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
             _ => {}
         }
     }
-    if keys != 1 {
+    if keys == 0 && !args {
         errors.push(syn::Error::new(
             batch.span,
-            "a `batch` tool's function takes exactly one `Vec<K>` of keys (plus `State<T>` arguments)",
+            "a `batch` tool's function takes one `Vec<K>` of keys (plus `State<T>` arguments)",
         ));
     }
 }

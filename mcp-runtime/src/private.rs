@@ -75,3 +75,18 @@ pub fn batch_call(tool: &'static str, state: crate::SharedState) -> ToolCall {
 pub fn batch_failure(tool: &str, message: &str) -> crate::CallToolResult {
     crate::CallToolResult::error(format!("Tool `{tool}` failed: {message}"))
 }
+
+/// A tower layer that can wrap a tool's service: what `#[tool(layer = ...)]` takes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tower layer that can wrap a tool",
+    label = "`layer = ...` takes a `tower::Layer` over `ToolCall`s",
+    note = "for example `layer = tower::util::MapRequestLayer::new(|call: mcp_toolkit::ToolCall| call)`"
+)]
+pub trait ToolLayer: tower::Layer<crate::ToolService> {}
+
+impl<L: tower::Layer<crate::ToolService>> ToolLayer for L {}
+
+/// Checks `layer` is a [`ToolLayer`], so a wrong `layer = ...` gets a readable error.
+pub fn tool_layer<L: ToolLayer>(layer: L) -> L {
+    layer
+}

@@ -1,0 +1,9 @@
+use mcp_toolkit::tool;
+
+/// Look up users.
+#[tool(batch(key = ""))]
+async fn get_user(ids: Vec<u32>) -> Vec<u32> {
+    ids
+}
+
+fn main() {}
