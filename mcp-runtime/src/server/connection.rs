@@ -345,7 +345,7 @@ fn write_call_result(
 ) {
     match (era, &mut result.meta) {
         (Era::Legacy(_), _) => write_result(out, id, &result),
-        (Era::Modern, None) => write_modern_result(out, id, &result, &server.server_meta),
+        (Era::Modern, None) => write_modern_result(out, id, &result, server),
         (Era::Modern, Some(meta)) => {
             let info = serde_json::to_value(&server.info).unwrap_or_default();
             meta.insert(meta_keys::SERVER_INFO.to_owned(), info);

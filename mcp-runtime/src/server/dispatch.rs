@@ -336,7 +336,7 @@ impl Dispatcher<'_> {
 
     fn write<R: Serialize>(&mut self, id: &RequestId, era: Era, result: &R) {
         match era {
-            Era::Modern => write_modern_result(self.out, id, result, &self.server.server_meta),
+            Era::Modern => write_modern_result(self.out, id, result, self.server),
             Era::Legacy(_) => write_result(self.out, id, result),
         }
     }
@@ -347,12 +347,9 @@ pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     id: &RequestId,
     result: &R,
-    server_meta: &RawValue,
+    server: &ServerInner,
 ) {
-    let mut extra = Vec::with_capacity(32 + server_meta.get().len());
-    extra.extend_from_slice(br#""resultType":"complete","_meta":"#);
-    extra.extend_from_slice(server_meta.get().as_bytes());
-    write_result_with(out, id, result, &extra);
+    write_result_with(out, id, result, &server.modern_result_fields);
 }
 
 /// Parses params a method cannot do without.

@@ -5,6 +5,7 @@ mod dispatch;
 mod lines;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,7 +178,7 @@ impl ServerBuilder {
                 })
                 .collect();
         }
-        let mut index = HashMap::with_capacity(self.tools.len());
+        let mut index = HashMap::with_capacity_and_hasher(self.tools.len(), BuildHasherDefault::default());
         let mut tool_entries = Vec::with_capacity(self.tools.len());
         for (position, tool) in self.tools.iter().enumerate() {
             let def = tool.def();
@@ -200,9 +201,9 @@ impl ServerBuilder {
             tool_entries
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
-        let server_meta =
-            serde_json::value::to_raw_value(&json!({ meta_keys::SERVER_INFO: self.info }))
-                .expect("server info serializes");
+        let server_meta = json!({ meta_keys::SERVER_INFO: self.info });
+        let modern_result_fields =
+            format!(r#""resultType":"complete","_meta":{server_meta}"#).into_bytes().into_boxed_slice();
         Ok(Server {
             inner: Arc::new(ServerInner {
                 capabilities: json!({"tools": {"listChanged": false}, "logging": {}}),
@@ -216,7 +217,7 @@ impl ServerBuilder {
                 list_ttl_ms: u64::try_from(self.list_ttl.as_millis()).unwrap_or(u64::MAX),
                 max_message_bytes: self.max_message_bytes,
                 shutdown_grace: self.shutdown_grace,
-                server_meta,
+                modern_result_fields,
             }),
         })
     }
@@ -236,7 +237,7 @@ pub(crate) struct ServerInner {
     pub instructions: Option<String>,
     pub capabilities: Value,
     pub tools: Vec<Tool>,
-    pub index: HashMap<Arc<str>, usize>,
+    pub index: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
     /// Each tool's `tools/list` entry, serialized once.
     pub tool_entries: Vec<Box<RawValue>>,
     pub state: SharedState,
@@ -244,8 +245,9 @@ pub(crate) struct ServerInner {
     pub list_ttl_ms: u64,
     pub max_message_bytes: usize,
     pub shutdown_grace: Duration,
-    /// `{"io.modelcontextprotocol/serverInfo": {...}}`, the `_meta` of modern results.
-    pub server_meta: Box<RawValue>,
+    /// `"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{...}}`: what
+    /// every modern result adds to its own fields.
+    pub modern_result_fields: Box<[u8]>,
 }
 
 /// An MCP server: tools, shared state and settings, ready to serve connections.
@@ -304,5 +306,24 @@ impl Server {
     pub async fn serve_stdio(&self) -> Result<(), Error> {
         let (reader, writer) = crate::transport::stdio::stdio()?;
         Ok(self.serve(reader, writer).await?)
+    }
+}
+
+/// FNV-1a: tool names are short and chosen by the server, so a fast hash beats SipHash's
+/// protection against hash flooding here.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
     }
 }
