@@ -5,6 +5,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use super::fast_call::FastCall;
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
@@ -72,6 +73,9 @@ impl Dispatcher<'_> {
             write_error(self.out, None, &error);
             return Action::Done;
         };
+        if let Ok(FastCall { id, params }) = serde_json::from_str::<FastCall<'_>>(line) {
+            return self.reply(&id, |this| this.tools_call(&id, params));
+        }
         let incoming: Incoming<'_> = match serde_json::from_str(line) {
             Ok(incoming) => incoming,
             Err(err) => {
@@ -82,13 +86,7 @@ impl Dispatcher<'_> {
         };
         match incoming.classify() {
             Classified::Request { id, method, params } => {
-                match self.request(&id, &method, params) {
-                    Ok(action) => action,
-                    Err(error) => {
-                        write_error(self.out, Some(&id), &error);
-                        Action::Done
-                    }
-                }
+                self.reply(&id, |this| this.request(&id, &method, params))
             }
             Classified::Notification { method, params } => self.notification(&method, params),
             Classified::Response => {
@@ -102,6 +100,19 @@ impl Dispatcher<'_> {
         }
     }
 
+    /// Runs a request handler; its error becomes the request's error reply.
+    fn reply(&mut self, id: &RequestId, handle: impl FnOnce(&mut Self) -> Reply<Action>) -> Action {
+        handle(self).unwrap_or_else(|error| {
+            write_error(self.out, Some(id), &error);
+            Action::Done
+        })
+    }
+
+    fn tools_call(&mut self, id: &RequestId, params: CallToolParams<'_>) -> Reply<Action> {
+        let era = self.era(params.meta.as_ref())?;
+        self.call_tool(id, era, params).map(Action::Call)
+    }
+
     fn request(
         &mut self,
         id: &RequestId,
@@ -109,11 +120,7 @@ impl Dispatcher<'_> {
         params: Option<&RawValue>,
     ) -> Reply<Action> {
         match method {
-            "tools/call" => {
-                let params: CallToolParams<'_> = required_params(params)?;
-                let era = self.era(params.meta.as_ref())?;
-                self.call_tool(id, era, params).map(Action::Call)
-            }
+            "tools/call" => self.tools_call(id, required_params(params)?),
             "tools/list" => {
                 let params: ListParams<'_> = optional_params(params)?;
                 let era = self.era(params.meta.as_ref())?;

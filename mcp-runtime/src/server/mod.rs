@@ -2,6 +2,7 @@
 
 mod connection;
 mod dispatch;
+mod fast_call;
 mod lines;
 
 use std::collections::HashMap;
@@ -178,7 +179,8 @@ impl ServerBuilder {
                 })
                 .collect();
         }
-        let mut index = HashMap::with_capacity_and_hasher(self.tools.len(), BuildHasherDefault::default());
+        let mut index =
+            HashMap::with_capacity_and_hasher(self.tools.len(), BuildHasherDefault::default());
         let mut tool_entries = Vec::with_capacity(self.tools.len());
         for (position, tool) in self.tools.iter().enumerate() {
             let def = tool.def();
@@ -202,8 +204,9 @@ impl ServerBuilder {
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
         let server_meta = json!({ meta_keys::SERVER_INFO: self.info });
-        let modern_result_fields =
-            format!(r#""resultType":"complete","_meta":{server_meta}"#).into_bytes().into_boxed_slice();
+        let modern_result_fields = format!(r#""resultType":"complete","_meta":{server_meta}"#)
+            .into_bytes()
+            .into_boxed_slice();
         Ok(Server {
             inner: Arc::new(ServerInner {
                 capabilities: json!({"tools": {"listChanged": false}, "logging": {}}),
@@ -320,7 +323,11 @@ impl Hasher for Fnv {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for &byte in bytes {
             hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
