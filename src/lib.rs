@@ -43,6 +43,11 @@ pub use mcp_runtime::*;
 ///   They are recognized by their type's name.
 /// - **Annotations**: `read_only`, `destructive`, `idempotent`, `open_world`, each also as
 ///   `= true`/`= false`.
+/// - **Performance**: `cache_ttl = 300` (or `"5m"`) and `cache_capacity = N`, `timeout = "5s"`,
+///   `batch` / `batch(max_size = N, window = "2ms", key = "id")` (the function takes `Vec<K>`,
+///   the tool one `K`), `concurrency = N`, and `layer = expr` for any tower layer. See
+///   [`layer`] for what each does and the order they wrap the function in.
+/// - **Streaming**: return a [`ContentStream`] to send a large result block by block.
 ///
 /// # What it generates
 /// The function stays as written and callable. Next to it, a struct of the same name (structs
