@@ -284,10 +284,23 @@ fn layers(tool: &ToolFn) -> TokenStream {
     quote!(#(#layers)*)
 }
 
-/// The name of one key from the name of the batch parameter: `ids` → `id`.
+/// The name of one key from the name of the batch parameter: `ids` → `id`, `entries` →
+/// `entry`, `boxes` → `box`; names that do not look plural are kept (`key = "..."` overrides).
 fn singular(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix("ies").filter(|stem| !stem.is_empty()) {
+        return format!("{stem}y");
+    }
+    for suffix in ["sses", "shes", "ches", "xes", "zes"] {
+        if name.len() > suffix.len() && name.ends_with(suffix) {
+            return name[..name.len() - 2].to_owned();
+        }
+    }
     match name.strip_suffix('s') {
-        Some(stem) if !stem.is_empty() && !stem.ends_with('s') => stem.to_owned(),
+        Some(stem)
+            if !stem.is_empty() && !["s", "u", "i"].iter().any(|end| stem.ends_with(end)) =>
+        {
+            stem.to_owned()
+        }
         _ => name.to_owned(),
     }
 }
@@ -303,5 +316,29 @@ fn option_bool(hint: Option<Hint>) -> TokenStream {
     match hint {
         Some(Hint { value, .. }) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::singular;
+
+    #[test]
+    fn batch_keys_are_named_in_the_singular() {
+        for (plural, one) in [
+            ("ids", "id"),
+            ("user_ids", "user_id"),
+            ("entries", "entry"),
+            ("addresses", "address"),
+            ("boxes", "box"),
+            ("matches", "match"),
+            ("status", "status"),
+            ("address", "address"),
+            ("analysis", "analysis"),
+            ("s", "s"),
+            ("key", "key"),
+        ] {
+            assert_eq!(singular(plural), one);
+        }
     }
 }
