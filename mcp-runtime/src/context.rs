@@ -1,7 +1,7 @@
 //! The request context a tool can take as an argument: progress, logging to the client, and
 //! cancellation.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -63,7 +63,8 @@ struct ContextInner {
     era: Era,
     progress_token: Option<Box<RawValue>>,
     log_level: Option<LogLevel>,
-    cancellation: CancellationToken,
+    /// Created on first use: most calls finish before anyone asks.
+    cancellation: OnceLock<CancellationToken>,
     outbox: Option<Outbox>,
     last_progress: Mutex<Option<f64>>,
     cache_control: CacheControl,
@@ -75,7 +76,6 @@ impl RequestContext {
         era: Era,
         progress_token: Option<Box<RawValue>>,
         log_level: Option<LogLevel>,
-        cancellation: CancellationToken,
         outbox: Outbox,
         cache_control: CacheControl,
     ) -> Self {
@@ -85,7 +85,7 @@ impl RequestContext {
                 era,
                 progress_token,
                 log_level,
-                cancellation,
+                cancellation: OnceLock::new(),
                 outbox: Some(outbox),
                 last_progress: Mutex::new(None),
                 cache_control,
@@ -107,7 +107,7 @@ impl RequestContext {
                 era: Era::Modern,
                 progress_token: None,
                 log_level: None,
-                cancellation: CancellationToken::new(),
+                cancellation: OnceLock::new(),
                 outbox: None,
                 last_progress: Mutex::new(None),
                 cache_control,
@@ -224,17 +224,24 @@ impl RequestContext {
     /// The server also drops the tool's future when that happens, so checking is only needed
     /// around blocking work or to clean up.
     pub fn is_cancelled(&self) -> bool {
-        self.inner.cancellation.is_cancelled()
+        self.inner
+            .cancellation
+            .get()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 
     /// Completes when the request is cancelled.
     pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
-        self.inner.cancellation.cancelled()
+        self.token().cancelled()
     }
 
     /// The request's cancellation token, to hand to spawned work.
     pub fn cancellation_token(&self) -> CancellationToken {
-        self.inner.cancellation.clone()
+        self.token().clone()
+    }
+
+    fn token(&self) -> &CancellationToken {
+        self.inner.cancellation.get_or_init(CancellationToken::new)
     }
 }
 
@@ -250,7 +257,6 @@ mod tests {
             Era::Modern,
             Some(token),
             log_level,
-            CancellationToken::new(),
             outbox,
             CacheControl::Default,
         );

@@ -41,7 +41,7 @@ pub fn build_tool<A: schemars::JsonSchema>(
         .iter()
         .filter_map(|requirement| requirement())
         .collect();
-    Tool::from_fn(def, handler)
+    Tool::from_handler(def, handler)
 }
 
 /// Runs a synchronous tool function on tokio's blocking pool, so it cannot stall the server.

@@ -265,7 +265,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             era,
             tool,
             call,
-            cancellation,
+            context,
         } = pending;
         let service = &mut self.services[tool];
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
@@ -295,8 +295,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 outcome: Some(outcome),
             });
         }
-        self.cancellations.insert(id.clone(), cancellation.clone());
-        let cancelled = cancellation.cancelled_owned();
+        let cancellation = context.cancellation_token();
+        let cancelled = cancellation.clone().cancelled_owned();
+        self.cancellations.insert(id.clone(), cancellation);
         self.inflight.push(InFlight {
             id,
             era,

@@ -3,7 +3,6 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
 use super::fast_call::FastCall;
 use super::ServerInner;
@@ -35,7 +34,8 @@ pub(crate) struct PendingCall {
     pub era: Era,
     pub tool: usize,
     pub call: ToolCall,
-    pub cancellation: CancellationToken,
+    /// The call's context, kept to cancel the call if it does not finish at once.
+    pub context: RequestContext,
 }
 
 /// What the connection must do after a message was handled.
@@ -248,13 +248,11 @@ impl Dispatcher<'_> {
                 ))
             })?,
         };
-        let cancellation = CancellationToken::new();
         let context = RequestContext::new(
             id.clone(),
             era,
             meta.progress_token.map(ToOwned::to_owned),
             log_level,
-            cancellation.clone(),
             self.outbox.clone(),
             cache_control,
         );
@@ -262,7 +260,7 @@ impl Dispatcher<'_> {
         let call = ToolCall::from_parts(
             tool.def().name.clone(),
             params.arguments.map(ToOwned::to_owned),
-            context,
+            context.clone(),
             self.server.state.clone(),
         );
         Ok(PendingCall {
@@ -270,7 +268,7 @@ impl Dispatcher<'_> {
             era,
             tool: index,
             call,
-            cancellation,
+            context,
         })
     }
 

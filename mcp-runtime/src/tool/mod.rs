@@ -39,8 +39,65 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The future of a tool service (what a [`ToolService`] returns).
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
 
-/// A tool as a type-erased tower service.
-pub type ToolService = BoxCloneSyncService<ToolCall, CallToolResult, BoxError>;
+/// A tool as a type-erased tower service (cheap to clone).
+///
+/// A `#[tool]` function without layers is called directly; anything else is boxed once.
+#[derive(Clone)]
+pub struct ToolService(ServiceKind);
+
+#[derive(Clone)]
+enum ServiceKind {
+    /// A generated handler: its future is already boxed, so it is not boxed again.
+    Handler(fn(ToolCall) -> ToolFuture),
+    Boxed(BoxCloneSyncService<ToolCall, CallToolResult, BoxError>),
+}
+
+impl ToolService {
+    /// Erases the type of `service`.
+    pub fn new<S>(service: S) -> Self
+    where
+        S: Service<ToolCall, Response = CallToolResult> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+    {
+        ToolService(ServiceKind::Boxed(BoxCloneSyncService::new(
+            service.map_err(Into::into),
+        )))
+    }
+
+    pub(crate) fn from_handler(handler: fn(ToolCall) -> ToolFuture) -> Self {
+        ToolService(ServiceKind::Handler(handler))
+    }
+}
+
+impl Service<ToolCall> for ToolService {
+    type Response = CallToolResult;
+    type Error = BoxError;
+    type Future = ToolFuture;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        match &mut self.0 {
+            ServiceKind::Handler(_) => std::task::Poll::Ready(Ok(())),
+            ServiceKind::Boxed(service) => service.poll_ready(cx),
+        }
+    }
+
+    fn call(&mut self, call: ToolCall) -> ToolFuture {
+        match &mut self.0 {
+            ServiceKind::Handler(handler) => handler(call),
+            ServiceKind::Boxed(service) => service.call(call),
+        }
+    }
+}
+
+impl std::fmt::Debug for ToolService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ToolService")
+    }
+}
 
 /// Values shared by every call: connection pools, clients, configuration. Created once.
 ///
@@ -294,7 +351,7 @@ impl Tool {
     {
         Tool {
             def: Arc::new(def),
-            service: ToolService::new(service.map_err(Into::into)),
+            service: ToolService::new(service),
             cache: None,
             has_timeout: false,
         }
@@ -317,6 +374,16 @@ impl Tool {
         E: Into<BoxError>,
     {
         Tool::new(def, tower::service_fn(f))
+    }
+
+    /// A tool whose service is a generated handler (what `#[tool]` builds).
+    pub(crate) fn from_handler(def: ToolDef, handler: fn(ToolCall) -> ToolFuture) -> Self {
+        Tool {
+            def: Arc::new(def),
+            service: ToolService::from_handler(handler),
+            cache: None,
+            has_timeout: false,
+        }
     }
 
     /// The tool's name.
