@@ -27,3 +27,6 @@ MCP_SERVER_CMD="$server" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$r
 
 echo "== TypeScript SDK client (legacy era)"
 (cd "$root/tests/interop/ts" && npm ci --silent --no-audit --no-fund && MCP_SERVER_CMD="$server" npm test --silent)
+
+echo "== MCP Inspector CLI"
+(cd "$root/tests/interop/inspector" && npm ci --silent --no-audit --no-fund --loglevel=error && MCP_SERVER_CMD="$server" bash run.sh)
