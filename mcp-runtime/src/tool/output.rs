@@ -121,8 +121,14 @@ fn serialize_result<T: Serialize + ?Sized>(value: &T) -> CallToolResult {
     match serde_json::to_value(value) {
         Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
         Ok(Value::String(text)) => CallToolResult::text(text),
-        // `Number`'s own `Display` skips the JSON writer `Value`'s goes through.
-        Ok(Value::Number(number)) => CallToolResult::text(number.to_string()),
+        // Integers format through std's specialized `to_string`, not the `fmt` machinery.
+        Ok(Value::Number(number)) => {
+            CallToolResult::text(match (number.as_i64(), number.as_u64()) {
+                (Some(n), _) => n.to_string(),
+                (_, Some(n)) => n.to_string(),
+                _ => number.to_string(),
+            })
+        }
         Ok(other) => CallToolResult::text(other.to_string()),
         Err(err) => {
             CallToolResult::error(format!("The tool's result could not be serialized: {err}"))
