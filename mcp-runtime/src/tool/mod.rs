@@ -3,6 +3,7 @@
 mod extract;
 mod output;
 pub mod schema;
+mod service;
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -15,7 +16,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
 pub use extract::{Args, FromToolCall, State, StateRequirement};
@@ -24,6 +24,7 @@ pub use output::{ContentStream, IntoToolResult, Json};
 pub use output::{
     OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult, ViaStream,
 };
+pub use service::ToolService;
 
 use crate::context::RequestContext;
 use crate::layer::cache::ToolCache;
@@ -38,66 +39,6 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The future of a tool service (what a [`ToolService`] returns).
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
-
-/// A tool as a type-erased tower service (cheap to clone).
-///
-/// A `#[tool]` function without layers is called directly; anything else is boxed once.
-#[derive(Clone)]
-pub struct ToolService(ServiceKind);
-
-#[derive(Clone)]
-enum ServiceKind {
-    /// A generated handler: its future is already boxed, so it is not boxed again.
-    Handler(fn(ToolCall) -> ToolFuture),
-    Boxed(BoxCloneSyncService<ToolCall, CallToolResult, BoxError>),
-}
-
-impl ToolService {
-    /// Erases the type of `service`.
-    pub fn new<S>(service: S) -> Self
-    where
-        S: Service<ToolCall, Response = CallToolResult> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-    {
-        ToolService(ServiceKind::Boxed(BoxCloneSyncService::new(
-            service.map_err(Into::into),
-        )))
-    }
-
-    pub(crate) fn from_handler(handler: fn(ToolCall) -> ToolFuture) -> Self {
-        ToolService(ServiceKind::Handler(handler))
-    }
-}
-
-impl Service<ToolCall> for ToolService {
-    type Response = CallToolResult;
-    type Error = BoxError;
-    type Future = ToolFuture;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), BoxError>> {
-        match &mut self.0 {
-            ServiceKind::Handler(_) => std::task::Poll::Ready(Ok(())),
-            ServiceKind::Boxed(service) => service.poll_ready(cx),
-        }
-    }
-
-    fn call(&mut self, call: ToolCall) -> ToolFuture {
-        match &mut self.0 {
-            ServiceKind::Handler(handler) => handler(call),
-            ServiceKind::Boxed(service) => service.call(call),
-        }
-    }
-}
-
-impl std::fmt::Debug for ToolService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ToolService")
-    }
-}
 
 /// Values shared by every call: connection pools, clients, configuration. Created once.
 ///

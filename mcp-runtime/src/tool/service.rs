@@ -1,0 +1,67 @@
+//! [`ToolService`]: every tool behind one cheap-to-clone service type.
+
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
+
+use super::{BoxError, ToolCall, ToolFuture};
+use crate::protocol::content::CallToolResult;
+
+/// A tool as a type-erased tower service (cheap to clone).
+///
+/// A `#[tool]` function without layers is called directly; anything else is boxed once.
+#[derive(Clone)]
+pub struct ToolService(ServiceKind);
+
+#[derive(Clone)]
+enum ServiceKind {
+    /// A generated handler: its future is already boxed, so it is not boxed again.
+    Handler(fn(ToolCall) -> ToolFuture),
+    Boxed(BoxCloneSyncService<ToolCall, CallToolResult, BoxError>),
+}
+
+impl ToolService {
+    /// Erases the type of `service`.
+    pub fn new<S>(service: S) -> Self
+    where
+        S: Service<ToolCall, Response = CallToolResult> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+    {
+        ToolService(ServiceKind::Boxed(BoxCloneSyncService::new(
+            service.map_err(Into::into),
+        )))
+    }
+
+    pub(crate) fn from_handler(handler: fn(ToolCall) -> ToolFuture) -> Self {
+        ToolService(ServiceKind::Handler(handler))
+    }
+}
+
+impl Service<ToolCall> for ToolService {
+    type Response = CallToolResult;
+    type Error = BoxError;
+    type Future = ToolFuture;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        match &mut self.0 {
+            ServiceKind::Handler(_) => std::task::Poll::Ready(Ok(())),
+            ServiceKind::Boxed(service) => service.poll_ready(cx),
+        }
+    }
+
+    fn call(&mut self, call: ToolCall) -> ToolFuture {
+        match &mut self.0 {
+            ServiceKind::Handler(handler) => handler(call),
+            ServiceKind::Boxed(service) => service.call(call),
+        }
+    }
+}
+
+impl std::fmt::Debug for ToolService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ToolService")
+    }
+}
