@@ -372,3 +372,34 @@ async fn streamed_results_arrive_as_progress_and_as_one_result() {
     );
     assert!(report::tool().def().output_schema.is_none());
 }
+
+static SERVER_LAYERED: AtomicUsize = AtomicUsize::new(0);
+
+#[tokio::test]
+async fn a_server_wide_layer_wraps_every_tool() {
+    let counting = tower::util::MapRequestLayer::new(|call: mcp_toolkit::ToolCall| {
+        SERVER_LAYERED.fetch_add(1, Ordering::SeqCst);
+        call
+    });
+    let server = Server::builder("s", "1")
+        .tools([keyed_plain::tool(), unbounded::tool()])
+        .layer(counting)
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    client
+        .call_tool("keyed_plain", json!({"a": 1}))
+        .await
+        .unwrap();
+    client
+        .call_tool("unbounded", json!({"ms": 1}))
+        .await
+        .unwrap();
+    assert_eq!(SERVER_LAYERED.load(Ordering::SeqCst), 2);
+}
+
+/// Plain.
+#[tool]
+async fn keyed_plain(a: i64) -> i64 {
+    a
+}

@@ -15,9 +15,11 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::{meta_keys, Implementation};
-use crate::tool::{is_valid_tool_name, SharedState, Tool};
+use crate::tool::{is_valid_tool_name, BoxError, SharedState, Tool, ToolCall, ToolService};
 use connection::{Connection, DEFAULT_SHUTDOWN_GRACE};
+use tower::{Layer, Service};
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,16 @@ pub struct ServerBuilder {
     max_message_bytes: usize,
     shutdown_grace: Duration,
     default_timeout: Option<Duration>,
+    layers: Vec<ToolWrapper>,
+}
+
+/// A server-wide layer, applied to each tool when the server is built.
+struct ToolWrapper(Box<dyn Fn(Tool) -> Tool + Send + Sync>);
+
+impl std::fmt::Debug for ToolWrapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ToolWrapper")
+    }
 }
 
 impl ServerBuilder {
@@ -97,6 +109,7 @@ impl ServerBuilder {
             max_message_bytes: 16 * 1024 * 1024,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             default_timeout: None,
+            layers: Vec::new(),
         }
     }
 
@@ -161,6 +174,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Wraps every tool in a tower layer (metrics, auth, tracing ...), outside the tool's own
+    /// layers, so it sees every call, cache hits included. Layers added later wrap earlier ones.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<ToolService> + Clone + Send + Sync + 'static,
+        L::Service: Service<ToolCall, Response = CallToolResult> + Clone + Send + Sync + 'static,
+        <L::Service as Service<ToolCall>>::Error: Into<BoxError>,
+        <L::Service as Service<ToolCall>>::Future: Send + 'static,
+    {
+        self.layers.push(ToolWrapper(Box::new(move |tool: Tool| {
+            tool.layer(layer.clone())
+        })));
+        self
+    }
+
     /// Checks the configuration and builds the server.
     ///
     /// # Errors
@@ -177,6 +205,13 @@ impl ServerBuilder {
                         tool.timeout(timeout)
                     }
                 })
+                .collect();
+        }
+        for wrapper in &self.layers {
+            self.tools = self
+                .tools
+                .into_iter()
+                .map(|tool| (wrapper.0)(tool))
                 .collect();
         }
         let mut index =
