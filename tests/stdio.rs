@@ -208,3 +208,31 @@ async fn calls_running_at_end_of_input_still_get_their_replies() {
     assert_eq!(result.content[0].as_text(), Some("counted down from 3"));
     exits_cleanly(child).await;
 }
+
+#[tokio::test]
+async fn a_client_that_vanishes_mid_call_does_not_hang_or_crash_the_server() {
+    use tokio::io::AsyncWriteExt;
+    let mut child = Command::new(quickstart())
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let request = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"countdown","arguments":{"from":3,"step_ms":50},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    stdin
+        .write_all(format!("{request}\n").as_bytes())
+        .await
+        .unwrap();
+    // The client goes away: both pipes close while the call runs.
+    drop(stdin);
+    drop(child.stdout.take());
+    let output = timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
