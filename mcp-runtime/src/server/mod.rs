@@ -64,7 +64,7 @@ pub enum Error {
 ///     a + b
 /// }
 ///
-/// #[tokio::main]
+/// #[tokio::main(flavor = "current_thread")]
 /// async fn main() -> Result<(), mcp_toolkit::Error> {
 ///     Server::builder("calculator", "1.0.0").tool(add::tool()).serve_stdio().await
 /// }
