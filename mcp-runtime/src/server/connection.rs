@@ -3,7 +3,7 @@
 //! Everything happens in one task and one poll loop, so a message costs one wake-up: a read
 //! hands every complete line to the dispatcher; a call whose tool finishes on its first poll is
 //! answered on the spot; slower calls wait in a `FuturesUnordered` without holding up others;
-//! and all replies produced in one pass go out in one write.
+//! and replies produced in one pass go out together, in writes of a few KiB.
 
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
@@ -37,6 +37,13 @@ use crate::tool::{failure_result, BoxError, ToolFuture, ToolService};
 
 /// Stop reading while this much output waits for a slow client.
 const MAX_BACKLOG: usize = 16 * 1024 * 1024;
+
+/// Replies are written as soon as this much has built up, even mid-pass. When a client keeps
+/// many calls in flight, the first replies of a burst then reach it (and its next requests reach
+/// us) while the rest are still being answered, so client and server work at the same time
+/// instead of taking turns. Measured on `benches/stdio.rs` with 64 in flight: 45% of the echo
+/// limit when writing once per pass, 81–89% with 2–4 KiB writes, 63–66% with 8 KiB.
+const EARLY_WRITE_BYTES: usize = 4096;
 
 type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
 
@@ -154,11 +161,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                         self.deadline =
                             Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
                     }
-                    self.handle_frames(cx);
+                    self.handle_frames(cx)?;
                 }
             }
             while let Poll::Ready(Some(finished)) = self.inflight.poll_next_unpin(cx) {
                 self.finish(finished);
+                self.write_early(cx)?;
                 progressed = true;
             }
             while let Poll::Ready(Some(line)) = self.outbox_rx.poll_recv(cx) {
@@ -226,10 +234,20 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         Poll::Ready(Ok(()))
     }
 
-    fn handle_frames(&mut self, cx: &mut Context<'_>) {
+    /// Starts writing mid-pass once enough replies have built up (see [`EARLY_WRITE_BYTES`]).
+    fn write_early(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if self.out.len() - self.written >= EARLY_WRITE_BYTES {
+            if let Poll::Ready(Err(err)) = self.poll_write(cx) {
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_frames(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         loop {
             let action = match self.lines.next_frame() {
-                None => return,
+                None => return Ok(()),
                 Some(Frame::Line(line)) => Dispatcher {
                     server: &self.server,
                     session: &mut self.session,
@@ -255,6 +273,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     None => tracing::debug!(%id, "cancellation for a request that is not running"),
                 },
             }
+            self.write_early(cx)?;
         }
     }
 
@@ -448,6 +467,80 @@ mod tests {
                 );
                 assert!(fast.ends_with(b"}\n"));
             }
+        }
+    }
+
+    /// Records the size of each write.
+    struct RecordingWriter(Vec<Vec<u8>>);
+
+    impl AsyncWrite for RecordingWriter {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            data: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.push(data.to_vec());
+            Poll::Ready(Ok(data.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_calls_is_answered_in_writes_of_a_few_kib() {
+        let echo = crate::Tool::from_fn(
+            crate::ToolDef::new("echo", serde_json::Map::new()),
+            |call: crate::ToolCall| async move {
+                let text = call.arguments().map_or("", |raw| raw.get()).to_owned();
+                Ok::<_, std::convert::Infallible>(CallToolResult::text(text))
+            },
+        );
+        let server = crate::Server::builder("burst", "1")
+            .tool(echo)
+            .build()
+            .unwrap();
+        let calls = 200;
+        let input: Vec<u8> = (0..calls)
+            .flat_map(|id| {
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"n":{id}}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+                )
+                .into_bytes()
+                .into_iter()
+                .chain([b'\n'])
+            })
+            .collect();
+        let mut writer = RecordingWriter(Vec::new());
+        server.serve(&input[..], &mut writer).await.unwrap();
+
+        let all: Vec<u8> = writer.0.concat();
+        let replies: Vec<Value> = all
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).unwrap())
+            .collect();
+        assert_eq!(replies.len(), calls);
+        for (n, reply) in replies.iter().enumerate() {
+            assert_eq!(reply["id"], n);
+            assert_eq!(
+                reply["result"]["content"][0]["text"],
+                format!(r#"{{"n":{n}}}"#),
+                "{reply}"
+            );
+        }
+        // One read holds the whole burst; its replies still leave in several small writes.
+        let largest_reply = all.split(|&b| b == b'\n').map(<[u8]>::len).max().unwrap() + 1;
+        assert!(writer.0.len() > 1, "one write for the whole burst");
+        for write in &writer.0 {
+            assert!(
+                write.len() < EARLY_WRITE_BYTES + largest_reply,
+                "{}",
+                write.len()
+            );
         }
     }
 
