@@ -166,9 +166,14 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
         _ => {
             let handler = quote! {
                 fn __handler(__call: #krate::ToolCall) -> #private::ToolFuture {
+                    let __args: #args_type = match __call.parse_arguments() {
+                        ::core::result::Result::Ok(args) => args,
+                        ::core::result::Result::Err(invalid) => {
+                            return ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Ok(invalid)));
+                        }
+                    };
                     ::std::boxed::Box::pin(async move {
                         #via_traits
-                        #parse_args
                         #(#extractions)*
                         let __output = #invoke;
                         let __kind = #private::OutputKind::of(&__output);

@@ -27,8 +27,8 @@ use crate::protocol::content::{CallToolResult, Content};
 
 /// Types a tool can return as its result.
 ///
-/// Implemented for text, content blocks, [`CallToolResult`], [`Json<T>`], `()` and `Result`s of
-/// those. Any `T: Serialize` can also be returned from a `#[tool]` function directly.
+/// Implemented for text, integers and `bool` (as text), content blocks, [`CallToolResult`],
+/// [`Json<T>`], `()` and `Result`s of those. Any `T: Serialize` can also be returned from a `#[tool]` function directly.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a #[tool] function",
     note = "return a type that implements `serde::Serialize` and `schemars::JsonSchema` (structured output), `String`, `Content`, `Vec<Content>`, `CallToolResult`, or a `Result<T, E>` of those with `E: Display`"
@@ -84,6 +84,20 @@ impl IntoToolResult for () {
         CallToolResult::new(Vec::new())
     }
 }
+
+/// Integers and booleans become their text, as their JSON would read (`42`, `true`), without
+/// a detour through `serde_json::Value`.
+macro_rules! display_as_text {
+    ($($ty:ty)*) => {$(
+        impl IntoToolResult for $ty {
+            fn into_tool_result(self) -> CallToolResult {
+                CallToolResult::text(self.to_string())
+            }
+        }
+    )*};
+}
+
+display_as_text!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize bool);
 
 impl<T: IntoToolResult, E: Display> IntoToolResult for Result<T, E> {
     fn into_tool_result(self) -> CallToolResult {
@@ -376,6 +390,23 @@ mod tests {
                     .expect("ready"),
             )
         }};
+    }
+
+    #[test]
+    fn integers_and_booleans_become_the_text_of_their_json() {
+        fn check<T: Serialize + IntoToolResult + Copy>(value: T) {
+            let json = serde_json::to_string(&value).unwrap();
+            assert_eq!(value.into_tool_result(), CallToolResult::text(json));
+        }
+        check(-42_i64);
+        check(i64::MIN);
+        check(u64::MAX);
+        check(7_u8);
+        check(usize::MAX);
+        check(true);
+        let (schema, result) = convert!(3_i64);
+        assert!(schema.is_none());
+        assert_eq!(result, CallToolResult::text("3"));
     }
 
     #[test]
