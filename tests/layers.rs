@@ -304,6 +304,41 @@ async fn batch_coalesces_concurrent_calls_and_answers_each_caller() {
         .starts_with("Invalid arguments"));
 }
 
+/// Doubles numbers; a batch holding 13 hangs.
+#[tool(batch(window = "5ms"), timeout = "100ms")]
+async fn slow_double(ns: Vec<u32>) -> Vec<u32> {
+    if ns.contains(&13) {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    ns.iter().map(|n| n * 2).collect()
+}
+
+#[tokio::test]
+async fn a_batch_that_times_out_times_out_every_caller_in_it() {
+    let server = Server::builder("s", "1")
+        .tool(slow_double::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let results =
+        join_all([1, 13, 2].map(|n| client.call_tool("slow_double", json!({"n": n})))).await;
+    for result in results {
+        let result = result.unwrap();
+        assert!(result.is_error());
+        assert_eq!(
+            result.content[0].as_text(),
+            Some("Tool `slow_double` timed out after 100ms; try again, or ask for less at once")
+        );
+    }
+    // The next batch is not held up by the one still hanging.
+    let (a, b) = tokio::join!(
+        client.call_tool("slow_double", json!({"n": 4})),
+        client.call_tool("slow_double", json!({"n": 5})),
+    );
+    assert_eq!(a.unwrap().content[0].as_text(), Some("8"));
+    assert_eq!(b.unwrap().content[0].as_text(), Some("10"));
+}
+
 static LAYERED: AtomicUsize = AtomicUsize::new(0);
 
 fn counting_layer(
