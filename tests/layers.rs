@@ -173,6 +173,42 @@ async fn a_call_past_its_timeout_gets_an_error_and_the_next_call_works() {
     assert_eq!(fine.content[0].as_text(), Some("awake"));
 }
 
+static BACKGROUND_STOPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// Hands its cancellation token to background work, then hangs.
+#[tool(timeout = "50ms")]
+async fn hands_off(ctx: mcp_toolkit::RequestContext) -> String {
+    let token = ctx.cancellation_token();
+    tokio::spawn(async move {
+        token.cancelled().await;
+        BACKGROUND_STOPPED.fetch_add(1, Ordering::SeqCst);
+    });
+    std::future::pending::<()>().await;
+    unreachable!()
+}
+
+#[tokio::test]
+async fn a_timeout_cancels_the_calls_context_and_still_answers() {
+    let server = Server::builder("s", "1")
+        .tool(hands_off::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let result = client.call_tool("hands_off", json!({})).await.unwrap();
+    assert!(result.is_error());
+    assert_eq!(
+        result.content[0].as_text(),
+        Some("Tool `hands_off` timed out after 50ms; try again, or ask for less at once")
+    );
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while BACKGROUND_STOPPED.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the background work saw the cancellation");
+}
+
 /// No timeout of its own.
 #[tool]
 async fn unbounded(ms: u64) -> String {

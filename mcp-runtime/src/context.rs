@@ -219,7 +219,8 @@ impl RequestContext {
         self.log(LogLevel::Error, None, message);
     }
 
-    /// Whether the client cancelled the request (or went away).
+    /// Whether the request was cancelled: by the client, by the client going away, or by the
+    /// tool's timeout.
     ///
     /// The server also drops the tool's future when that happens, so checking is only needed
     /// around blocking work or to clean up.
@@ -238,6 +239,11 @@ impl RequestContext {
     /// The request's cancellation token, to hand to spawned work.
     pub fn cancellation_token(&self) -> CancellationToken {
         self.token().clone()
+    }
+
+    /// Cancels the request's token (for a timeout: the call is abandoned but still answered).
+    pub(crate) fn cancel(&self) {
+        self.token().cancel();
     }
 
     fn token(&self) -> &CancellationToken {

@@ -1,5 +1,7 @@
 //! Timeouts: a call that runs too long is dropped (its future, and with it the function's) and
-//! answered with an `isError` result saying so; the server keeps serving.
+//! answered with an `isError` result saying so; the server keeps serving. The call's
+//! [`RequestContext`](crate::RequestContext) is cancelled too, so work it handed its
+//! cancellation token to (spawned tasks, say) stops as well.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +14,7 @@ use tokio::time::Sleep;
 use tower::{Layer, Service};
 
 use super::Human;
+use crate::context::RequestContext;
 use crate::protocol::content::CallToolResult;
 use crate::tool::{BoxError, ToolCall};
 
@@ -71,11 +74,13 @@ where
 
     fn call(&mut self, call: ToolCall) -> Self::Future {
         let tool = call.tool_arc();
+        let context = call.context().clone();
         TimeoutFuture {
             inner: self.inner.call(call),
             sleep: tokio::time::sleep(self.duration),
             duration: self.duration,
             tool,
+            context,
         }
     }
 }
@@ -89,6 +94,7 @@ pin_project! {
         sleep: Sleep,
         duration: Duration,
         tool: Arc<str>,
+        context: RequestContext,
     }
 }
 
@@ -107,6 +113,7 @@ where
         if this.sleep.poll(cx).is_pending() {
             return Poll::Pending;
         }
+        this.context.cancel();
         Poll::Ready(Ok(CallToolResult::error(format!(
             "Tool `{}` timed out after {}; try again, or ask for less at once",
             this.tool,

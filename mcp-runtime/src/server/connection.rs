@@ -59,6 +59,21 @@ pin_project! {
     }
 }
 
+/// How a running call is cancelled. The client's token is the connection's own: only it means
+/// "drop the call, no reply". The tool's token (its `RequestContext`'s) is also cancelled by a
+/// timeout, which does answer.
+struct Cancellation {
+    client: CancellationToken,
+    tool: CancellationToken,
+}
+
+impl Cancellation {
+    fn cancel(&self) {
+        self.client.cancel();
+        self.tool.cancel();
+    }
+}
+
 struct Finished {
     id: RequestId,
     era: Era,
@@ -106,7 +121,7 @@ pub(crate) struct Connection<R, W> {
     out: Vec<u8>,
     written: usize,
     inflight: FuturesUnordered<InFlight>,
-    cancellations: HashMap<RequestId, CancellationToken>,
+    cancellations: HashMap<RequestId, Cancellation>,
     outbox: Outbox,
     outbox_rx: UnboundedReceiver<Vec<u8>>,
     eof: bool,
@@ -137,8 +152,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
 
     pub(crate) async fn run(mut self) -> io::Result<()> {
         let result = poll_fn(|cx| self.poll_run(cx)).await;
-        for token in self.cancellations.values() {
-            token.cancel();
+        for cancellation in self.cancellations.values() {
+            cancellation.cancel();
         }
         match result {
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {
@@ -269,7 +284,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 Action::Done => {}
                 Action::Call(call) => self.start_call(call, cx),
                 Action::Cancel(id) => match self.cancellations.remove(&id) {
-                    Some(token) => token.cancel(),
+                    Some(cancellation) => cancellation.cancel(),
                     None => tracing::debug!(%id, "cancellation for a request that is not running"),
                 },
             }
@@ -314,8 +329,11 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 outcome: Some(outcome),
             });
         }
-        let cancellation = context.cancellation_token();
-        let cancelled = cancellation.clone().cancelled_owned();
+        let cancellation = Cancellation {
+            client: CancellationToken::new(),
+            tool: context.cancellation_token(),
+        };
+        let cancelled = cancellation.client.clone().cancelled_owned();
         self.cancellations.insert(id.clone(), cancellation);
         self.inflight.push(InFlight {
             id,
