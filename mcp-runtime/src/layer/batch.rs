@@ -9,6 +9,10 @@
 //! - `Result<either, E: Display>`: an `Err` reaches every caller of the batch.
 //!
 //! Keys repeated within a batch are passed as they came (the function may see duplicates).
+//!
+//! Calls are only batched with calls that share their [`SharedState`] (that is, calls to the
+//! same server), so the function always sees its callers' state, even when several servers in
+//! one process (parallel tests, say) serve the same tool.
 
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -119,19 +123,26 @@ impl<K, V> Clone for Batcher<K, V> {
 }
 
 struct Inner<K, V> {
-    pending: Mutex<Pending<K, V>>,
+    pending: Mutex<Batches<K, V>>,
     max_size: usize,
     window: Duration,
     run: Box<RunBatch<K, V>>,
     invocations: AtomicU64,
 }
 
+/// The batches being gathered, one per shared state.
+struct Batches<K, V> {
+    /// Keyed by [`SharedState::id`]: a pending batch holds its state, so the id stays unique.
+    by_state: HashMap<usize, Pending<K, V>>,
+    /// Numbers each batch, so a window timer only flushes its own.
+    next_generation: u64,
+}
+
 struct Pending<K, V> {
     keys: Vec<K>,
     waiters: Vec<oneshot::Sender<BatchResult<V>>>,
-    /// Shared state of the batch's first caller, handed to the function.
+    /// The callers' shared state, handed to the function.
     state: SharedState,
-    /// Bumped at every flush, so a window timer only flushes its own batch.
     generation: u64,
 }
 
@@ -153,11 +164,9 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
         };
         Batcher {
             inner: Arc::new(Inner {
-                pending: Mutex::new(Pending {
-                    keys: Vec::new(),
-                    waiters: Vec::new(),
-                    state: SharedState::default(),
-                    generation: 0,
+                pending: Mutex::new(Batches {
+                    by_state: HashMap::new(),
+                    next_generation: 0,
                 }),
                 max_size: max_size.max(1),
                 window,
@@ -173,23 +182,34 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
     /// gives up does not take its batch down with it).
     pub async fn load(&self, key: K, state: &SharedState) -> BatchResult<V> {
         let (sender, receiver) = oneshot::channel();
+        let state_id = state.id();
         let full = {
-            let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-            if pending.keys.is_empty() {
-                pending.state = state.clone();
+            let mut batches = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let Batches {
+                by_state,
+                next_generation,
+            } = &mut *batches;
+            let pending = by_state.entry(state_id).or_insert_with(|| {
+                let generation = *next_generation;
+                *next_generation += 1;
                 let batcher = self.clone();
-                let generation = pending.generation;
                 tokio::spawn(async move {
                     tokio::time::sleep(batcher.inner.window).await;
-                    batcher.flush(Some(generation));
+                    batcher.flush(state_id, Some(generation));
                 });
-            }
+                Pending {
+                    keys: Vec::new(),
+                    waiters: Vec::new(),
+                    state: state.clone(),
+                    generation,
+                }
+            });
             pending.keys.push(key);
             pending.waiters.push(sender);
             pending.keys.len() >= self.inner.max_size
         };
         if full {
-            self.flush(None);
+            self.flush(state_id, None);
         }
         receiver
             .await
@@ -201,20 +221,20 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
         self.inner.invocations.load(Ordering::Relaxed)
     }
 
-    /// Runs what is pending; with `Some(generation)`, only if that batch is still pending.
-    fn flush(&self, generation: Option<u64>) {
-        let (keys, waiters, state) = {
-            let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-            if pending.keys.is_empty() || generation.is_some_and(|g| g != pending.generation) {
-                return;
+    /// Runs the batch pending for a state; with `Some(generation)`, only if it is that batch.
+    fn flush(&self, state_id: usize, generation: Option<u64>) {
+        let Pending {
+            keys,
+            waiters,
+            state,
+            ..
+        } = {
+            let mut batches = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            match batches.by_state.get(&state_id) {
+                Some(pending) if generation.is_none_or(|g| g == pending.generation) => {}
+                _ => return,
             }
-            pending.generation += 1;
-            let state = std::mem::take(&mut pending.state);
-            (
-                std::mem::take(&mut pending.keys),
-                std::mem::take(&mut pending.waiters),
-                state,
-            )
+            batches.by_state.remove(&state_id).expect("just found")
         };
         self.inner.invocations.fetch_add(1, Ordering::Relaxed);
         let batch = (self.inner.run)(keys, state);
@@ -247,6 +267,30 @@ mod tests {
         assert_eq!(batcher.invocations(), 1);
         for (k, result) in results.into_iter().enumerate() {
             assert_eq!(result.unwrap(), format!("user {k}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_with_different_states_are_batched_apart() {
+        let batcher = Batcher::new(
+            1000,
+            Duration::from_millis(5),
+            |keys: Vec<u32>, state: SharedState| async move {
+                let name = state.get::<&'static str>().copied().unwrap_or("none");
+                keys.into_iter()
+                    .map(|k| format!("{name} {k}"))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let (mut a, mut b) = (SharedState::default(), SharedState::default());
+        a.insert("a");
+        b.insert("b");
+        let results =
+            join_all((0..20).map(|k| batcher.load(k, if k % 2 == 0 { &a } else { &b }))).await;
+        assert_eq!(batcher.invocations(), 2);
+        for (k, result) in results.into_iter().enumerate() {
+            let name = if k % 2 == 0 { "a" } else { "b" };
+            assert_eq!(result.unwrap(), format!("{name} {k}"));
         }
     }
 

@@ -60,6 +60,11 @@ impl SharedState {
             .and_then(|value| value.downcast_ref())
     }
 
+    /// Identifies this set of values: clones share it, separately built sets do not.
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+
     pub(crate) fn contains(&self, type_id: TypeId) -> bool {
         self.0.contains_key(&type_id)
     }
