@@ -4,6 +4,7 @@ mod connection;
 mod dispatch;
 mod fast_call;
 mod lines;
+mod reply;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
