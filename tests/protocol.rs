@@ -571,3 +571,62 @@ async fn invalid_utf8_is_a_parse_error() {
     assert_eq!(second["id"], 2);
     served.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn batches_are_answered_as_one_array_in_2025_03_26_sessions_only() {
+    let mut raw = Raw::connect(&server(DropCounter::default()));
+    // A 2025-11-25 session (like a modern request) rejects batches.
+    raw.initialize().await;
+    let reply = raw
+        .exchange(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#)
+        .await;
+    assert_eq!(error_code(&reply), -32600);
+
+    let mut raw = Raw::connect(&server(DropCounter::default()));
+    let init = raw.exchange(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#).await;
+    assert_eq!(init["result"]["protocolVersion"], "2025-03-26");
+    let reply = raw
+        .exchange(concat!(
+            r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":30}}},"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"},"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"ping"},"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}},"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"nope"},"#,
+            r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"add","arguments":{"a":"x"}}},"#,
+            r#"[{"jsonrpc":"2.0","id":6,"method":"ping"}],"#,
+            r#"7]"#
+        ))
+        .await;
+    let responses = reply
+        .as_array()
+        .unwrap_or_else(|| panic!("one array: {reply}"));
+    assert_eq!(responses.len(), 7, "{reply}");
+    let by_id = |id: Value| {
+        responses
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no response {id} in {reply}"))
+    };
+    assert_eq!(
+        by_id(json!(1))["result"]["content"][0]["text"],
+        "slept 30 ms"
+    );
+    assert_eq!(by_id(json!(2))["result"], json!({}));
+    assert_eq!(by_id(json!(3))["result"]["content"][0]["text"], "3");
+    assert_eq!(error_code(by_id(json!(4))), -32601);
+    assert_eq!(by_id(json!(5))["result"]["isError"], true);
+    let invalid: Vec<_> = responses.iter().filter(|r| r["id"].is_null()).collect();
+    assert_eq!(invalid.len(), 2, "a nested array and a number: {reply}");
+    assert!(invalid.iter().all(|r| error_code(r) == -32600));
+
+    // Notifications alone get no response; empty or broken arrays get one error.
+    raw.send(r#"[{"jsonrpc":"2.0","method":"notifications/initialized"}]"#)
+        .await;
+    raw.silent_for(50).await;
+    assert_eq!(error_code(&raw.exchange("[]").await), -32600);
+    assert_eq!(error_code(&raw.exchange("[{},").await), -32700);
+    let reply = raw
+        .exchange(r#"{"jsonrpc":"2.0","id":8,"method":"ping"}"#)
+        .await;
+    assert_eq!(reply["id"], 8, "still serving");
+}

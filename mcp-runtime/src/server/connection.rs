@@ -25,6 +25,7 @@ use tower::{Service, ServiceExt};
 use super::dispatch::{Action, Dispatcher, PendingCall, Session};
 use super::lines::{Frame, LineBuffer};
 use super::reply::write_call_result;
+use super::rpc_batch::{self, BatchId, RpcBatches};
 use super::ServerInner;
 use crate::context::Outbox;
 use crate::private::panic_message;
@@ -51,6 +52,7 @@ pin_project! {
         id: RequestId,
         era: Era,
         tool: usize,
+        batch: Option<BatchId>,
         future: ToolFuture,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
@@ -76,6 +78,8 @@ struct Finished {
     id: RequestId,
     era: Era,
     tool: usize,
+    /// The JSON-RPC batch the call came in, whose response array its reply joins.
+    batch: Option<BatchId>,
     /// `None` when the client cancelled: no reply is sent.
     outcome: Option<Outcome>,
 }
@@ -94,6 +98,7 @@ impl Future for InFlight {
             id: this.id.clone(),
             era: *this.era,
             tool: *this.tool,
+            batch: *this.batch,
             outcome,
         })
     }
@@ -120,6 +125,7 @@ pub(crate) struct Connection<R, W> {
     written: usize,
     inflight: FuturesUnordered<InFlight>,
     cancellations: HashMap<RequestId, Cancellation>,
+    rpc_batches: RpcBatches,
     outbox: Outbox,
     outbox_rx: UnboundedReceiver<Vec<u8>>,
     eof: bool,
@@ -141,6 +147,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             written: 0,
             inflight: FuturesUnordered::new(),
             cancellations: HashMap::new(),
+            rpc_batches: RpcBatches::default(),
             outbox,
             outbox_rx,
             eof: false,
@@ -261,6 +268,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         loop {
             let action = match self.lines.next_frame() {
                 None => return Ok(()),
+                Some(Frame::Line(line))
+                    if line.first() == Some(&b'[') && self.session.accepts_batches() =>
+                {
+                    // Rare enough that copying the line (so `self` is free) costs nothing.
+                    let line = line.to_vec();
+                    self.handle_batch(&line, cx);
+                    Action::Done
+                }
                 Some(Frame::Line(line)) => Dispatcher {
                     server: &self.server,
                     session: &mut self.session,
@@ -278,20 +293,47 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     Action::Done
                 }
             };
-            match action {
-                Action::Done => {}
-                Action::Call(call) => self.start_call(call, cx),
-                Action::Cancel(id) => match self.cancellations.remove(&id) {
-                    Some(cancellation) => cancellation.cancel(),
-                    None => tracing::debug!(%id, "cancellation for a request that is not running"),
-                },
-            }
+            self.act(action, None, cx);
             self.write_early(cx)?;
         }
     }
 
+    fn act(&mut self, action: Action, batch: Option<BatchId>, cx: &mut Context<'_>) {
+        match action {
+            Action::Done => {}
+            Action::Call(call) => self.start_call(call, batch, cx),
+            Action::Cancel(id) => match self.cancellations.remove(&id) {
+                Some(cancellation) => cancellation.cancel(),
+                None => tracing::debug!(%id, "cancellation for a request that is not running"),
+            },
+        }
+    }
+
+    /// Dispatches each message of a batch array; their responses go out as one array.
+    fn handle_batch(&mut self, line: &[u8], cx: &mut Context<'_>) {
+        let messages = match rpc_batch::split(line) {
+            Ok(messages) => messages,
+            Err(error) => return write_error(&mut self.out, None, &error),
+        };
+        let batch = self.rpc_batches.open();
+        let mut written = Vec::new();
+        for message in messages {
+            written.clear();
+            let action = Dispatcher {
+                server: &self.server,
+                session: &mut self.session,
+                out: &mut written,
+                outbox: &self.outbox,
+            }
+            .handle_line(message.get().as_bytes());
+            self.rpc_batches.respond(batch, &written);
+            self.act(action, Some(batch), cx);
+        }
+        self.rpc_batches.seal(batch, &mut self.out);
+    }
+
     /// Starts a call and polls it once; only calls that do not finish at once are queued.
-    fn start_call(&mut self, pending: PendingCall, cx: &mut Context<'_>) {
+    fn start_call(&mut self, pending: PendingCall, batch: Option<BatchId>, cx: &mut Context<'_>) {
         let PendingCall {
             id,
             era,
@@ -299,6 +341,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             call,
             context,
         } = pending;
+        if let Some(batch) = batch {
+            self.rpc_batches.call_started(batch);
+        }
         let service = &mut self.services[tool];
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
             match service.poll_ready(cx) {
@@ -315,6 +360,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     id,
                     era,
                     tool,
+                    batch,
                     outcome: Some(Err(panic)),
                 })
             }
@@ -324,6 +370,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 id,
                 era,
                 tool,
+                batch,
                 outcome: Some(outcome),
             });
         }
@@ -337,6 +384,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             id,
             era,
             tool,
+            batch,
             future,
             cancelled,
         });
@@ -347,19 +395,37 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             id,
             era,
             tool,
+            batch,
             outcome,
         } = finished;
         self.cancellations.remove(&id);
-        let Some(outcome) = outcome else {
-            tracing::debug!(%id, "call cancelled; no reply");
-            return;
-        };
-        // A call's notifications go out before its reply.
-        while let Ok(line) = self.outbox_rx.try_recv() {
-            self.out.extend_from_slice(&line);
+        match outcome {
+            None => tracing::debug!(%id, "call cancelled; no reply"),
+            Some(outcome) => {
+                // A call's notifications go out before its reply.
+                while let Ok(line) = self.outbox_rx.try_recv() {
+                    self.out.extend_from_slice(&line);
+                }
+                let result = self.call_result(tool, outcome);
+                match batch {
+                    None => write_call_result(&mut self.out, &id, era, result, &self.server),
+                    Some(batch) => {
+                        let mut reply = Vec::new();
+                        write_call_result(&mut reply, &id, era, result, &self.server);
+                        self.rpc_batches.respond(batch, &reply);
+                    }
+                }
+            }
         }
+        if let Some(batch) = batch {
+            self.rpc_batches.call_ended(batch, &mut self.out);
+        }
+    }
+
+    /// The result a call's outcome is answered with: failures and panics become `isError`.
+    fn call_result(&self, tool: usize, outcome: Outcome) -> CallToolResult {
         let name = &self.server.tools[tool].def().name;
-        let result = match outcome {
+        match outcome {
             Ok(Ok(result)) => result,
             Ok(Err(err)) => failure_result(name, &*err),
             Err(panic) => {
@@ -367,8 +433,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 tracing::error!(tool = %name, "tool panicked: {message}");
                 CallToolResult::error(format!("Tool `{name}` failed: it panicked ({message})"))
             }
-        };
-        write_call_result(&mut self.out, &id, era, result, &self.server);
+        }
     }
 }
 

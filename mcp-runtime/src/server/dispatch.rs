@@ -28,6 +28,16 @@ pub(crate) struct Session {
     log_level: Option<LogLevel>,
 }
 
+impl Session {
+    /// Whether JSON-RPC batch arrays are accepted: only `2025-03-26` has them.
+    pub(crate) fn accepts_batches(&self) -> bool {
+        self.legacy_version == Some(BATCH_VERSION)
+    }
+}
+
+/// The one protocol version with JSON-RPC batches.
+const BATCH_VERSION: &str = "2025-03-26";
+
 /// A `tools/call` ready to run.
 pub(crate) struct PendingCall {
     pub id: RequestId,
@@ -60,8 +70,11 @@ type Reply<T> = Result<T, ErrorObject>;
 impl Dispatcher<'_> {
     pub(crate) fn handle_line(&mut self, line: &[u8]) -> Action {
         if line.first() == Some(&b'[') {
-            // JSON-RPC batches exist only in 2025-03-26, and no client in use sends them.
-            let error = ErrorObject::invalid_request("JSON-RPC batches are not supported");
+            // The connection takes batches of 2025-03-26 sessions apart before they get here.
+            let error = ErrorObject::invalid_request(format!(
+                "JSON-RPC batches are only accepted in protocol version {BATCH_VERSION}, one \
+                 level deep"
+            ));
             write_error(self.out, None, &error);
             return Action::Done;
         }

@@ -5,6 +5,7 @@ mod dispatch;
 mod fast_call;
 mod lines;
 mod reply;
+mod rpc_batch;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
