@@ -236,3 +236,51 @@ async fn a_client_that_vanishes_mid_call_does_not_hang_or_crash_the_server() {
     assert!(output.status.success(), "{:?}", output.status);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
 }
+
+#[tokio::test]
+async fn a_burst_larger_than_the_pipe_is_answered_in_full() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut child = Command::new(quickstart())
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let calls = 3_000_usize;
+    // About 600 KiB of requests in one write: the server answers while the client still
+    // writes, and its replies fill the pipe before the client reads them.
+    let burst: String = (0..calls)
+        .map(|i| {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"add","arguments":{{"a":{i},"b":1}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+            ) + "\n"
+        })
+        .collect();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = tokio::spawn(async move {
+        stdin.write_all(burst.as_bytes()).await.unwrap();
+        stdin
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut answered = vec![false; calls];
+    for _ in 0..calls {
+        let line = timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("replies keep coming")
+            .unwrap()
+            .expect("the server is still writing");
+        let reply: Value = serde_json::from_str(&line).unwrap();
+        let id = reply["id"].as_u64().unwrap() as usize;
+        assert!(!answered[id], "{id} answered twice");
+        answered[id] = true;
+        assert_eq!(
+            reply["result"]["content"][0]["text"],
+            (id + 1).to_string(),
+            "{reply}"
+        );
+    }
+    drop(writer.await.unwrap());
+    exits_cleanly(child).await;
+}
