@@ -132,8 +132,15 @@ impl AsyncRead for StdinReader {
             Half::Reactor(fd) => loop {
                 let mut guard = ready!(fd.poll_read_ready(cx))?;
                 let unfilled = buf.initialize_unfilled();
+                let wanted = unfilled.len();
                 match guard.try_io(|fd| (&*fd.get_ref().file).read(unfilled)) {
                     Ok(Ok(n)) => {
+                        // A short read drained the pipe: forget the readiness now rather than
+                        // learn it from one more read failing with `WouldBlock` (as tokio's
+                        // own streams do; new data raises a fresh event).
+                        if n > 0 && n < wanted {
+                            guard.clear_ready();
+                        }
                         buf.advance(n);
                         return Poll::Ready(Ok(()));
                     }
@@ -156,7 +163,14 @@ impl AsyncWrite for StdoutWriter {
             Half::Reactor(fd) => loop {
                 let mut guard = ready!(fd.poll_write_ready(cx))?;
                 match guard.try_io(|fd| (&*fd.get_ref().file).write(data)) {
-                    Ok(result) => return Poll::Ready(result),
+                    Ok(Ok(n)) => {
+                        // A short write filled the pipe (see the read side).
+                        if n > 0 && n < data.len() {
+                            guard.clear_ready();
+                        }
+                        return Poll::Ready(Ok(n));
+                    }
+                    Ok(Err(err)) => return Poll::Ready(Err(err)),
                     Err(_would_block) => continue,
                 }
             },
