@@ -39,8 +39,9 @@ pub use mcp_runtime::*;
 ///   [`Content`], `Vec<Content>` and [`CallToolResult`] are sent as they are; `Result<T, E>`
 ///   with `E: Display` turns `Err` into an `isError: true` result the model can read.
 /// - **Extracted arguments** (not in the schema): [`State<T>`] (shared state registered with
-///   [`ServerBuilder::state`]) and [`RequestContext`] (progress, logging, cancellation).
-///   They are recognized by their type's name.
+///   [`ServerBuilder::state`]) and [`RequestContext`] (progress, logging, cancellation),
+///   recognized by their type's name (`State` only with its type argument); any other
+///   [`FromToolCall`] type when marked `#[extract]`.
 /// - **Annotations**: `read_only`, `destructive`, `idempotent`, `open_world`, each also as
 ///   `= true`/`= false`.
 /// - **Performance**: `cache_ttl = 300` (or `"5m"`) and `cache_capacity = N`, `timeout = "5s"`,

@@ -253,3 +253,69 @@ async fn sync_functions_run_off_the_async_thread() {
 fn tool_returns_the_same_definition_each_time() {
     assert!(std::ptr::eq(lookup::tool().def(), lookup::tool().def()));
 }
+
+/// The caller's tenant, taken from the call by an extractor of the user's own.
+struct Tenant(String);
+
+impl mcp_toolkit::FromToolCall for Tenant {
+    fn from_tool_call(call: &ToolCall) -> Result<Self, mcp_toolkit::BoxError> {
+        match call.state().get::<Prefix>() {
+            Some(prefix) => Ok(Tenant(prefix.0.clone())),
+            None => Err("no tenant is configured".into()),
+        }
+    }
+}
+
+/// Greet someone on behalf of the tenant.
+#[tool]
+async fn tenant_greeting(#[extract] tenant: Tenant, name: String) -> String {
+    format!("{} greets {name}", tenant.0)
+}
+
+mod traffic {
+    use mcp_toolkit::tool;
+
+    /// A type of the user's own that happens to be called `State`: a plain property.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    pub enum State {
+        Red,
+        Green,
+    }
+
+    /// Set the light.
+    #[tool]
+    pub async fn set_light(state: State) -> &'static str {
+        match state {
+            State::Red => "stop",
+            State::Green => "go",
+        }
+    }
+}
+
+#[tokio::test]
+async fn extract_marks_arguments_of_any_extractor_type() {
+    let tool = tenant_greeting::tool();
+    let schema = Value::Object(tool.def().input_schema.clone());
+    assert_eq!(schema["required"], json!(["name"]), "{schema}");
+    assert!(schema["properties"].get("tenant").is_none(), "{schema}");
+
+    let mut state = SharedState::default();
+    state.insert(Prefix("acme".into()));
+    let call = ToolCall::new("tenant_greeting", json!({"name": "Ada"})).with_state(state);
+    assert_eq!(
+        tool.call(call).await,
+        CallToolResult::text("acme greets Ada")
+    );
+    let failed = tool.call_json(json!({"name": "Ada"})).await;
+    assert!(failed.is_error());
+    assert_eq!(
+        failed.content[0].as_text(),
+        Some("Tool `tenant_greeting` failed: no tenant is configured")
+    );
+
+    let light = traffic::set_light::tool();
+    let schema = Value::Object(light.def().input_schema.clone());
+    assert_eq!(schema["required"], json!(["state"]), "{schema}");
+    let result = light.call_json(json!({"state": "Green"})).await;
+    assert_eq!(result, CallToolResult::text("go"));
+}

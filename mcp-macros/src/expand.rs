@@ -49,7 +49,7 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
                 input_type = Some(inner.clone());
                 call_args.push(quote!(#krate::Args(__args)));
             }
-            ParamKind::Extracted => {
+            ParamKind::Extracted { .. } => {
                 let value = format_ident!("__extracted{}", index);
                 let span = param.ty.span();
                 let extracted =

@@ -24,6 +24,8 @@ pub(crate) struct ToolFn {
 pub(crate) struct Param {
     pub kind: ParamKind,
     pub ty: Type,
+    /// `#[extract]`, which marks an argument taken from the call (checked by validation).
+    pub extract: Option<Attribute>,
     /// The whole parameter, to span errors over all of it.
     pub tokens: proc_macro2::TokenStream,
 }
@@ -39,8 +41,10 @@ pub(crate) enum ParamKind {
     },
     /// `Args<T>`: `T` is the whole input.
     WholeInput { inner: Type },
-    /// `State<T>` or `RequestContext`, taken from the call.
-    Extracted,
+    /// Taken from the call through `FromToolCall`: `State<T>`, `RequestContext`, or any type
+    /// marked `#[extract]`. Holds the `#[serde]`/`#[schemars]` attributes found on it, which
+    /// do not apply (reported by validation).
+    Extracted { schema_attrs: Vec<Attribute> },
     /// `self`, reported by validation.
     Receiver,
 }
@@ -84,6 +88,7 @@ impl Param {
                 return Param {
                     kind: ParamKind::Receiver,
                     ty: (*receiver.ty).clone(),
+                    extract: None,
                     tokens,
                 };
             }
@@ -95,14 +100,28 @@ impl Param {
                 .iter()
                 .any(|n| attr.path().is_ident(n))
         });
+        let (mut extract, kept): (Vec<_>, Vec<_>) = kept
+            .into_iter()
+            .partition(|attr| attr.path().is_ident("extract"));
         typed.attrs = kept;
         let tokens = typed.to_token_stream();
         let ty = (*typed.ty).clone();
+        let extract = extract.pop();
+        let extracted = || ParamKind::Extracted {
+            schema_attrs: moved
+                .iter()
+                .filter(|attr| !attr.path().is_ident("doc"))
+                .cloned()
+                .collect(),
+        };
         let kind = match last_segment(&ty).as_deref() {
-            Some("State" | "RequestContext") => ParamKind::Extracted,
+            _ if extract.is_some() => extracted(),
+            Some("RequestContext") => extracted(),
+            // A type of the user's own that happens to be called `State` stays a property.
+            Some("State") if single_generic(&ty).is_some() => extracted(),
             Some("Args") => match single_generic(&ty) {
                 Some(inner) => ParamKind::WholeInput { inner },
-                None => ParamKind::Extracted,
+                None => extracted(),
             },
             _ => match &*typed.pat {
                 Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
@@ -119,7 +138,12 @@ impl Param {
                 },
             },
         };
-        Param { kind, ty, tokens }
+        Param {
+            kind,
+            ty,
+            extract,
+            tokens,
+        }
     }
 }
 

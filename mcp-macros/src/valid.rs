@@ -106,7 +106,24 @@ fn check_params(tool: &ToolFn, errors: &mut Errors) {
                     ));
                 }
             }
-            ParamKind::Extracted => {}
+            ParamKind::Extracted { schema_attrs } => {
+                if let Some(attr) = schema_attrs.first() {
+                    errors.push(syn::Error::new_spanned(
+                        attr,
+                        "`#[serde]` and `#[schemars]` shape input schema properties; this argument \
+                         is taken from the call, not from the client's arguments",
+                    ));
+                }
+            }
+        }
+        if let Some(attr) = &param.extract {
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "`#[extract]` takes no arguments: it marks an argument the tool takes from \
+                     the call through `FromToolCall`",
+                ));
+            }
         }
     }
     if let (Some(args), Some(_)) = (whole_input, first_property) {
@@ -229,7 +246,7 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
                 args = true;
                 errors.push(syn::Error::new_spanned(&param.tokens, "a `batch` tool takes `Vec<K>` of keys, not `Args<T>`"));
             }
-            ParamKind::Extracted if is_request_context(&param.ty) => errors.push(syn::Error::new_spanned(
+            ParamKind::Extracted { .. } if is_request_context(&param.ty) => errors.push(syn::Error::new_spanned(
                 &param.tokens,
                 "a `batch` tool serves many requests in one call, so it cannot take a `RequestContext`",
             )),

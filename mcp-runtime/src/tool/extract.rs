@@ -8,8 +8,37 @@ use crate::context::RequestContext;
 
 /// A value a tool argument takes from the call rather than from the client's arguments.
 ///
-/// Implemented for [`State<T>`] and [`RequestContext`]; `#[tool]` recognizes arguments of
-/// those types by name.
+/// Implemented for [`State<T>`] and [`RequestContext`], which `#[tool]` recognizes by name.
+/// Implement it for types of your own (the caller's tenant, a connection checked out of a
+/// pool) and mark such arguments `#[extract]`:
+///
+/// ```
+/// use mcp_toolkit::{tool, BoxError, FromToolCall, ToolCall};
+///
+/// #[derive(Clone)]
+/// struct Config { tenant: String }
+///
+/// struct Tenant(String);
+///
+/// impl FromToolCall for Tenant {
+///     fn from_tool_call(call: &ToolCall) -> Result<Self, BoxError> {
+///         let config = call.state().get::<Config>().ok_or("no configuration")?;
+///         Ok(Tenant(config.tenant.clone()))
+///     }
+/// }
+///
+/// /// Greet someone on behalf of the tenant.
+/// #[tool]
+/// async fn greet(#[extract] tenant: Tenant, name: String) -> String {
+///     format!("{} greets {name}", tenant.0)
+/// }
+/// ```
+///
+/// An error fails the call with an `isError` result carrying its message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be taken from the call",
+    note = "an argument marked `#[extract]` must implement `FromToolCall`; without `#[extract]` it is read from the client's arguments"
+)]
 pub trait FromToolCall: Sized {
     /// Takes the value from the call.
     ///
