@@ -630,3 +630,39 @@ async fn batches_are_answered_as_one_array_in_2025_03_26_sessions_only() {
         .await;
     assert_eq!(reply["id"], 8, "still serving");
 }
+
+#[tokio::test]
+async fn batch_members_can_be_cancelled_and_abandoned_without_losing_the_rest() {
+    let server = Server::builder("test-server", "9.9.9")
+        .tool(slow::tool())
+        .state(DropCounter::default())
+        .shutdown_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let mut raw = Raw::connect(&server);
+    raw.exchange(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#).await;
+
+    // `initialize` may not be batched; a cancelled member adds nothing to the array.
+    raw.send(concat!(
+        r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":60000}}},"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}]"#
+    ))
+    .await;
+    raw.silent_for(50).await;
+    raw.send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#)
+        .await;
+    let reply = raw.next().await;
+    assert_eq!(reply.as_array().map(Vec::len), Some(1), "{reply}");
+    assert_eq!(reply[0]["id"], 2);
+    assert_eq!(error_code(&reply[0]), -32600);
+
+    // Input ends while a member still runs: the responses already collected still go out.
+    raw.send(concat!(
+        r#"[{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"slow","arguments":{"ms":60000}}},"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"ping"}]"#
+    ))
+    .await;
+    raw.client.close().await;
+    let reply = raw.next().await;
+    assert_eq!(reply, json!([{"jsonrpc": "2.0", "id": 4, "result": {}}]));
+}

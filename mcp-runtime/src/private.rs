@@ -66,7 +66,7 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
-/// The call a batch function's extractors read: the first caller's shared state.
+/// The call a batch function's extractors read: the shared state of the batch's callers.
 pub fn batch_call(tool: &'static str, state: crate::SharedState) -> ToolCall {
     ToolCall::from_parts(tool.into(), None, crate::RequestContext::detached(), state)
 }

@@ -11,8 +11,9 @@
 //! Keys repeated within a batch are passed as they came (the function may see duplicates).
 //!
 //! Calls are only batched with calls that share their [`SharedState`] (that is, calls to the
-//! same server), so the function always sees its callers' state, even when several servers in
-//! one process (parallel tests, say) serve the same tool.
+//! same server; calls made without a server share the empty state), so the function always
+//! sees its callers' state, even when several servers in one process (parallel tests, say)
+//! serve the same tool.
 
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -183,7 +184,7 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
     pub async fn load(&self, key: K, state: &SharedState) -> BatchResult<V> {
         let (sender, receiver) = oneshot::channel();
         let state_id = state.id();
-        let full = {
+        let (full, generation) = {
             let mut batches = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
             let Batches {
                 by_state,
@@ -195,7 +196,7 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
                 let batcher = self.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(batcher.inner.window).await;
-                    batcher.flush(state_id, Some(generation));
+                    batcher.flush(state_id, generation);
                 });
                 Pending {
                     keys: Vec::new(),
@@ -206,10 +207,15 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
             });
             pending.keys.push(key);
             pending.waiters.push(sender);
-            pending.keys.len() >= self.inner.max_size
+            (
+                pending.keys.len() >= self.inner.max_size,
+                pending.generation,
+            )
         };
         if full {
-            self.flush(state_id, None);
+            // This batch only: on a multi-thread runtime another caller may have flushed it
+            // already and started the next.
+            self.flush(state_id, generation);
         }
         receiver
             .await
@@ -221,8 +227,8 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
         self.inner.invocations.load(Ordering::Relaxed)
     }
 
-    /// Runs the batch pending for a state; with `Some(generation)`, only if it is that batch.
-    fn flush(&self, state_id: usize, generation: Option<u64>) {
+    /// Runs the batch pending for a state if it is still batch `generation`.
+    fn flush(&self, state_id: usize, generation: u64) {
         let Pending {
             keys,
             waiters,
@@ -231,7 +237,7 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
         } = {
             let mut batches = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
             match batches.by_state.get(&state_id) {
-                Some(pending) if generation.is_none_or(|g| g == pending.generation) => {}
+                Some(pending) if pending.generation == generation => {}
                 _ => return,
             }
             batches.by_state.remove(&state_id).expect("just found")
@@ -292,6 +298,17 @@ mod tests {
             let name = if k % 2 == 0 { "a" } else { "b" };
             assert_eq!(result.unwrap(), format!("{name} {k}"));
         }
+
+        // Empty states made separately (calls without a server) are one and the same.
+        let empty: Vec<SharedState> = (0..10).map(|_| SharedState::default()).collect();
+        join_all(
+            empty
+                .iter()
+                .enumerate()
+                .map(|(k, s)| batcher.load(k as u32, s)),
+        )
+        .await;
+        assert_eq!(batcher.invocations(), 3);
     }
 
     #[tokio::test]

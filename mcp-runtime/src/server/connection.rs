@@ -211,7 +211,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                         self.server.shutdown_grace
                     );
                     self.inflight.clear();
-                    return Pin::new(&mut self.writer).poll_flush(cx);
+                    // What batches of abandoned calls already collected still goes out.
+                    self.rpc_batches.abandon_running_calls(&mut self.out);
+                    continue;
                 }
             }
             if !progressed {
@@ -281,6 +283,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     session: &mut self.session,
                     out: &mut self.out,
                     outbox: &self.outbox,
+                    in_batch: false,
                 }
                 .handle_line(line),
                 Some(Frame::Oversized(id)) => {
@@ -324,6 +327,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 session: &mut self.session,
                 out: &mut written,
                 outbox: &self.outbox,
+                in_batch: true,
             }
             .handle_line(message.get().as_bytes());
             self.rpc_batches.respond(batch, &written);
@@ -445,7 +449,7 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    /// Records the size of each write.
+    /// Records each write.
     struct RecordingWriter(Vec<Vec<u8>>);
 
     impl AsyncWrite for RecordingWriter {

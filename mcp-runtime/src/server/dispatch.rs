@@ -63,6 +63,8 @@ pub(crate) struct Dispatcher<'a> {
     pub session: &'a mut Session,
     pub out: &'a mut Vec<u8>,
     pub outbox: &'a Outbox,
+    /// The message is one of a JSON-RPC batch array (where `initialize` may not appear).
+    pub in_batch: bool,
 }
 
 type Reply<T> = Result<T, ErrorObject>;
@@ -140,6 +142,9 @@ impl Dispatcher<'_> {
                 self.list_tools(id, era, params.cursor.as_deref())?;
                 Ok(Action::Done)
             }
+            "initialize" if self.in_batch => Err(ErrorObject::invalid_request(
+                "initialize must not be part of a JSON-RPC batch",
+            )),
             "initialize" => {
                 let params: InitializeParams<'_> = required_params(params)?;
                 self.initialize(id, &params);

@@ -96,6 +96,19 @@ impl RpcBatches {
         self.complete(batch, out);
     }
 
+    /// Input ended and the calls still running were abandoned: every open batch goes out with
+    /// the responses it has.
+    pub(crate) fn abandon_running_calls(&mut self, out: &mut Vec<u8>) {
+        let ids: Vec<BatchId> = self.open.keys().copied().collect();
+        for batch in ids {
+            if let Some(open) = self.open.get_mut(&batch) {
+                open.running = 0;
+                open.sealed = true;
+            }
+            self.complete(batch, out);
+        }
+    }
+
     /// Writes the batch's response array to `out` once nothing more can join it.
     fn complete(&mut self, batch: BatchId, out: &mut Vec<u8>) {
         let done = self
@@ -131,6 +144,23 @@ mod tests {
         batches.respond(batch, b"{\"id\":2}\n");
         batches.call_ended(batch, &mut out);
         assert_eq!(out, b"[{\"id\":1},{\"id\":2}]\n");
+    }
+
+    #[test]
+    fn abandoned_calls_leave_the_responses_already_collected() {
+        let mut batches = RpcBatches::default();
+        let mut out = Vec::new();
+        let batch = batches.open();
+        batches.call_started(batch);
+        batches.respond(batch, b"{\"id\":2}\n");
+        batches.seal(batch, &mut out);
+        let silent = batches.open();
+        batches.call_started(silent);
+        batches.seal(silent, &mut out);
+        assert!(out.is_empty());
+        batches.abandon_running_calls(&mut out);
+        assert_eq!(out, b"[{\"id\":2}]\n");
+        assert!(batches.open.is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -44,8 +44,19 @@ pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxErro
 ///
 /// Tools reach them through [`State<T>`] arguments; register them with
 /// [`ServerBuilder::state`](crate::ServerBuilder::state).
-#[derive(Clone, Default)]
-pub struct SharedState(Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+#[derive(Clone)]
+pub struct SharedState(Arc<StateMap>);
+
+type StateMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+
+impl Default for SharedState {
+    /// No values. Every empty set is the same one until a value is added, so calls made
+    /// without a server (`Tool::call_json`, say) still share batches.
+    fn default() -> Self {
+        static EMPTY: OnceLock<Arc<StateMap>> = OnceLock::new();
+        SharedState(EMPTY.get_or_init(Arc::default).clone())
+    }
+}
 
 impl SharedState {
     /// Adds a value, replacing any earlier value of the same type.

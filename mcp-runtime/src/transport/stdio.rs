@@ -72,15 +72,18 @@ struct NonBlockingFd {
 }
 
 impl NonBlockingFd {
-    /// `None` when the descriptor should not be made non-blocking: not a pipe or socket, or
-    /// the same file as stderr (non-blocking mode would leak into log writes).
+    /// `None` when the descriptor should not be made non-blocking: not a pipe or stream socket
+    /// (a short read must mean "drained", see `poll_read`), or the same file as stderr
+    /// (non-blocking mode would leak into log writes).
     fn new(fd: RawFd) -> io::Result<Option<Self>> {
         let (Some(stat), Some(stderr)) = (fstat(fd), fstat(libc::STDERR_FILENO)) else {
             return Ok(None);
         };
         let kind = stat.st_mode & libc::S_IFMT;
         let shared_with_stderr = stat.st_dev == stderr.st_dev && stat.st_ino == stderr.st_ino;
-        if !(kind == libc::S_IFIFO || kind == libc::S_IFSOCK) || shared_with_stderr {
+        let pipe_or_stream = kind == libc::S_IFIFO
+            || (kind == libc::S_IFSOCK && socket_type(fd) == Some(libc::SOCK_STREAM));
+        if !pipe_or_stream || shared_with_stderr {
             return Ok(None);
         }
         // SAFETY: fcntl on a descriptor we just fstat'ed; no memory is involved.
@@ -100,6 +103,22 @@ impl NonBlockingFd {
             original_flags,
         }))
     }
+}
+
+fn socket_type(fd: RawFd) -> Option<libc::c_int> {
+    let mut kind: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `kind` and `len` are valid out-pointers of the sizes given.
+    let status = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            std::ptr::addr_of_mut!(kind).cast(),
+            &mut len,
+        )
+    };
+    (status == 0).then_some(kind)
 }
 
 fn fstat(fd: RawFd) -> Option<libc::stat> {
