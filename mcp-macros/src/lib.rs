@@ -1,6 +1,6 @@
 //! The `#[tool]` attribute of [mcp-toolkit](https://docs.rs/mcp-toolkit).
 //!
-//! Parse ([`attr`], [`model`]) → validate ([`valid`]) → expand ([`expand`]). Use it through
+//! Parse (`attr.rs`, `model.rs`) → validate (`valid.rs`) → expand (`expand.rs`). Use it through
 //! `mcp_toolkit::tool`; the generated code names everything through `::mcp_toolkit`.
 
 use proc_macro::TokenStream;

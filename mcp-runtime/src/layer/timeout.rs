@@ -1,6 +1,6 @@
 //! Timeouts: a call that runs too long is dropped (its future, and with it the function's) and
 //! answered with an `isError` result saying so; the server keeps serving. The call's
-//! [`RequestContext`](crate::RequestContext) is cancelled too, so work it handed its
+//! [`RequestContext`] is cancelled too, so work it handed its
 //! cancellation token to (spawned tasks, say) stops as well.
 
 use std::future::Future;
