@@ -18,15 +18,20 @@ fn quickstart() -> PathBuf {
         .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX))
 }
 
-fn spawn() -> (Child, Client) {
-    let mut child = Command::new(quickstart())
-        .env("RUST_LOG", "warn")
+/// The quickstart server with piped stdin and stdout, logging at `log_level` to `stderr`.
+fn spawn_process(log_level: &str, stderr: Stdio) -> Child {
+    Command::new(quickstart())
+        .env("RUST_LOG", log_level)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
-        .expect("run `cargo build --examples` first");
+        .expect("run `cargo build --examples` first")
+}
+
+fn spawn() -> (Child, Client) {
+    let mut child = spawn_process("warn", Stdio::inherit());
     let client = Client::new(child.stdout.take().unwrap(), child.stdin.take().unwrap());
     (child, client)
 }
@@ -212,14 +217,7 @@ async fn calls_running_at_end_of_input_still_get_their_replies() {
 #[tokio::test]
 async fn a_client_that_vanishes_mid_call_does_not_hang_or_crash_the_server() {
     use tokio::io::AsyncWriteExt;
-    let mut child = Command::new(quickstart())
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_process("off", Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let request = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"countdown","arguments":{"from":3,"step_ms":50},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
     stdin
@@ -240,14 +238,7 @@ async fn a_client_that_vanishes_mid_call_does_not_hang_or_crash_the_server() {
 #[tokio::test]
 async fn a_burst_larger_than_the_pipe_is_answered_in_full() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mut child = Command::new(quickstart())
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_process("off", Stdio::inherit());
     let calls = 3_000_usize;
     // About 600 KiB of requests in one write: the server answers while the client still
     // writes, and its replies fill the pipe before the client reads them.
