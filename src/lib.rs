@@ -46,7 +46,8 @@ pub use mcp_runtime::*;
 ///   `= true`/`= false`.
 /// - **Performance**: `cache_ttl = 300` (or `"5m"`) and `cache_capacity = N`, `timeout = "5s"`,
 ///   `batch` / `batch(max_size = N, window = "2ms", key = "id")` (the function takes `Vec<K>`,
-///   the tool one `K`), `concurrency = N`, and `layer = expr` for any tower layer. See
+///   the tool one `K`), `concurrency = N`, `rate_limit = "10/s"`, and `layer = expr` for any
+///   tower layer. See
 ///   [`layer`] for what each does and the order they wrap the function in.
 /// - **Streaming**: return a [`ContentStream`] to send a large result block by block.
 ///

@@ -237,6 +237,41 @@ async fn the_server_wide_default_timeout_applies_to_tools_without_one() {
     assert_eq!(result.content[0].as_text(), Some("awake"));
 }
 
+static STARTS: std::sync::Mutex<Vec<tokio::time::Instant>> = std::sync::Mutex::new(Vec::new());
+
+/// Calls a rate-limited API.
+#[tool(rate_limit = "5/100ms", timeout = "1s")]
+async fn limited_api(n: u32) -> u32 {
+    STARTS.lock().unwrap().push(tokio::time::Instant::now());
+    n
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_limited_calls_wait_their_turn() {
+    let server = Server::builder("s", "1")
+        .tool(limited_api::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let start = tokio::time::Instant::now();
+    let results = join_all((0..8).map(|n| client.call_tool("limited_api", json!({"n": n})))).await;
+    for (n, result) in results.into_iter().enumerate() {
+        assert_eq!(
+            result.unwrap().content[0].as_text(),
+            Some(n.to_string().as_str())
+        );
+    }
+    let mut offsets: Vec<u128> = STARTS
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|at| (*at - start).as_millis())
+        .collect();
+    offsets.sort_unstable();
+    // A burst of five, then one every 20 ms.
+    assert_eq!(offsets, [0, 0, 0, 0, 0, 20, 40, 60]);
+}
+
 static RUNNING: AtomicUsize = AtomicUsize::new(0);
 static MOST_RUNNING: AtomicUsize = AtomicUsize::new(0);
 

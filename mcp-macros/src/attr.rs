@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
 const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
-                       cache_ttl, cache_capacity, timeout, concurrency, batch, layer";
+                       cache_ttl, cache_capacity, timeout, concurrency, rate_limit, batch, layer";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -23,6 +23,7 @@ pub(crate) struct ToolOptions {
     pub cache_capacity: Option<Count>,
     pub timeout: Option<Millis>,
     pub concurrency: Option<Count>,
+    pub rate_limit: Option<Rate>,
     pub batch: Option<BatchOptions>,
     /// `layer = expr`, in the order written.
     pub layers: Vec<Expr>,
@@ -40,6 +41,12 @@ pub(crate) struct Millis {
 pub(crate) struct Count {
     pub value: u64,
     pub span: Span,
+}
+
+/// `rate_limit = "10/s"`: at most `calls` calls start per period.
+pub(crate) struct Rate {
+    pub calls: u32,
+    pub period_ms: u64,
 }
 
 /// `batch` or `batch(max_size = N, window = "2ms", key = "id")`.
@@ -108,6 +115,7 @@ impl ToolOptions {
                 meta,
             ),
             "concurrency" => set_once(&mut self.concurrency, count_value(meta)?, meta),
+            "rate_limit" => set_once(&mut self.rate_limit, rate_value(meta)?, meta),
             "batch" => set_once(&mut self.batch, batch_value(meta)?, meta),
             "layer" => match meta {
                 Meta::NameValue(nv) => {
@@ -308,6 +316,32 @@ fn count_value(meta: &Meta) -> syn::Result<Count> {
             other => Err(syn::Error::new_spanned(other, message)),
         },
         _ => Err(syn::Error::new_spanned(meta, message)),
+    }
+}
+
+fn rate_value(meta: &Meta) -> syn::Result<Rate> {
+    const FORM: &str = "`rate_limit` takes calls per period, as in `rate_limit = \"10/s\"` or \
+                        `rate_limit = \"100/5m\"` (periods in `ms`, `s`, `m` or `h`)";
+    let lit = string_value(meta, "rate_limit = \"10/s\"")
+        .map_err(|err| syn::Error::new(err.span(), FORM))?;
+    let text = lit.value();
+    let (calls, period) = text.split_once('/').unwrap_or((&text, ""));
+    // A bare unit is one of it: "10/s" is ten per second.
+    let period = match period.bytes().next() {
+        Some(b'0'..=b'9') => parse_duration(period),
+        _ => parse_duration(&format!("1{period}")),
+    };
+    match (calls.parse::<u32>(), period) {
+        (Ok(0), _) => Err(syn::Error::new(
+            lit.span(),
+            "`rate_limit` must let at least one call through per period",
+        )),
+        (_, Some(0)) => Err(syn::Error::new(
+            lit.span(),
+            "`rate_limit`'s period must be longer than zero",
+        )),
+        (Ok(calls), Some(period_ms)) => Ok(Rate { calls, period_ms }),
+        _ => Err(syn::Error::new(lit.span(), FORM)),
     }
 }
 

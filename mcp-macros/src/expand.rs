@@ -272,6 +272,11 @@ fn layers(tool: &ToolFn) -> TokenStream {
         let limit = limit.value as usize;
         layers.push(quote!(let __tool = __tool.concurrency_limit(#limit);));
     }
+    if let Some(rate) = &options.rate_limit {
+        let calls = rate.calls;
+        let period = millis(rate.period_ms);
+        layers.push(quote!(let __tool = __tool.rate_limit(#calls, #period);));
+    }
     if let Some(timeout) = options.timeout {
         let duration = millis(timeout.value);
         layers.push(quote!(let __tool = __tool.timeout(#duration);));

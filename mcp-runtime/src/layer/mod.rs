@@ -6,14 +6,16 @@
 //!
 //! 1. user layers (`layer = ...`): they see every call, cache hits included;
 //! 2. [`cache`] (`cache_ttl`): a hit skips everything below;
-//! 3. [`timeout`] (`timeout`): bounds the whole remaining call, including the wait for a
-//!    concurrency permit and for a batch;
-//! 4. concurrency limit (`concurrency`, tower's `ConcurrencyLimitLayer`): calls over the limit
+//! 3. [`timeout`] (`timeout`): bounds the whole remaining call, including the waits below;
+//! 4. [`rate_limit`] (`rate_limit`): calls over the rate wait for their turn (cache hits never
+//!    spend the budget);
+//! 5. concurrency limit (`concurrency`, tower's `ConcurrencyLimitLayer`): calls over the limit
 //!    wait for a permit (bounded by the timeout), they are not rejected;
-//! 5. the function, or for `batch` tools the [`batch::Batcher`] that coalesces calls.
+//! 6. the function, or for `batch` tools the [`batch::Batcher`] that coalesces calls.
 
 pub mod batch;
 pub mod cache;
+pub mod rate_limit;
 pub mod timeout;
 
 use std::fmt;

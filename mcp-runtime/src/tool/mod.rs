@@ -28,6 +28,7 @@ pub use service::ToolService;
 
 use crate::context::RequestContext;
 use crate::layer::cache::ToolCache;
+use crate::layer::rate_limit::RateLimitLayer;
 use crate::layer::timeout::TimeoutLayer;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::ToolAnnotations;
@@ -406,6 +407,13 @@ impl Tool {
     /// tool's timeout, when it has one). (`#[tool(concurrency = 4)]`)
     pub fn concurrency_limit(self, limit: usize) -> Self {
         self.layer(tower::limit::ConcurrencyLimitLayer::new(limit.max(1)))
+    }
+
+    /// Lets at most `calls` calls start per `period`, shared by every connection; calls over
+    /// the rate wait for their turn (bounded by the tool's timeout, when it has one).
+    /// (`#[tool(rate_limit = "10/s")]`)
+    pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
+        self.layer(RateLimitLayer::new(calls, period))
     }
 
     /// The tool's result cache, when it has one: invalidate entries, read hit counts.

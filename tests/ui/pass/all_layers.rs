@@ -17,6 +17,7 @@ fn count(call: ToolCall) -> ToolCall {
     cache_capacity = 1_000,
     timeout = "5s",
     concurrency = 4,
+    rate_limit = "1000/s",
     layer = tower::util::MapRequestLayer::new(count as fn(ToolCall) -> ToolCall),
     layer = tower::util::MapRequestLayer::new(|call: ToolCall| call),
 )]
