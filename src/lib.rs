@@ -40,8 +40,9 @@ pub use mcp_runtime::*;
 ///   with `E: Display` turns `Err` into an `isError: true` result the model can read.
 /// - **Extracted arguments** (not in the schema): [`State<T>`] (shared state registered with
 ///   [`ServerBuilder::state`]) and [`RequestContext`] (progress, logging, cancellation),
-///   recognized by their type's name (`State` only with its type argument); any other
-///   [`FromToolCall`] type when marked `#[extract]`.
+///   recognized by name when written bare or as `mcp_toolkit::...` (`State` only with its type
+///   argument; write `self::State<T>` for a type of your own called `State`); any other
+///   [`FromToolCall`] type when marked `#[extract]` (not in `batch` tools).
 /// - **Annotations**: `read_only`, `destructive`, `idempotent`, `open_world`, each also as
 ///   `= true`/`= false`.
 /// - **Performance**: `cache_ttl = 300` (or `"5m"`) and `cache_capacity = N`, `timeout = "5s"`,

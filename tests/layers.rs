@@ -268,8 +268,52 @@ async fn rate_limited_calls_wait_their_turn() {
         .map(|at| (*at - start).as_millis())
         .collect();
     offsets.sort_unstable();
-    // A burst of five, then one every 20 ms.
-    assert_eq!(offsets, [0, 0, 0, 0, 0, 20, 40, 60]);
+    // Never more than five starts in any 100 ms.
+    assert_eq!(offsets, [0, 0, 0, 0, 0, 100, 100, 100]);
+}
+
+static OVERLOADED_RUNS: std::sync::Mutex<Vec<tokio::time::Instant>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A rate-limited API that callers overload.
+#[tool(rate_limit = "10/s", timeout = "1s")]
+async fn overloaded_api() -> &'static str {
+    OVERLOADED_RUNS
+        .lock()
+        .unwrap()
+        .push(tokio::time::Instant::now());
+    "ok"
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_overload_the_limit_keeps_serving_its_rate() {
+    let server = Server::builder("s", "1")
+        .tool(overloaded_api::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let start = tokio::time::Instant::now();
+    // 20 calls a second for 5 seconds against a limit of 10: half must time out, and the
+    // turns they booked must not pile up and starve the callers after them.
+    let calls = (0..100).map(|n| {
+        let client = client.clone();
+        async move {
+            tokio::time::sleep_until(start + Duration::from_millis(50 * n)).await;
+            client.call_tool("overloaded_api", json!({})).await.unwrap()
+        }
+    });
+    let results = join_all(calls).await;
+    let timed_out = results.iter().filter(|r| r.is_error()).count();
+    let runs = OVERLOADED_RUNS.lock().unwrap().clone();
+    assert_eq!(runs.len() + timed_out, 100);
+    for second in 0..5_u64 {
+        let window = start + Duration::from_secs(second)..start + Duration::from_secs(second + 1);
+        let ran = runs.iter().filter(|at| window.contains(at)).count();
+        assert!(
+            (9..=10).contains(&ran),
+            "{ran} calls ran in second {second}"
+        );
+    }
 }
 
 static RUNNING: AtomicUsize = AtomicUsize::new(0);

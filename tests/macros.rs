@@ -272,6 +272,22 @@ async fn tenant_greeting(#[extract] tenant: Tenant, name: String) -> String {
     format!("{} greets {name}", tenant.0)
 }
 
+mod generic {
+    use mcp_toolkit::tool;
+
+    /// A generic type of the user's own called `State`, written with its path.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    pub struct State<T> {
+        pub value: T,
+    }
+
+    /// Store a value.
+    #[tool]
+    pub async fn store(state: self::State<u32>) -> u32 {
+        state.value
+    }
+}
+
 mod traffic {
     use mcp_toolkit::tool;
 
@@ -312,6 +328,10 @@ async fn extract_marks_arguments_of_any_extractor_type() {
         failed.content[0].as_text(),
         Some("Tool `tenant_greeting` failed: no tenant is configured")
     );
+
+    let store = generic::store::tool();
+    let result = store.call_json(json!({"state": {"value": 7}})).await;
+    assert_eq!(result, CallToolResult::text("7"));
 
     let light = traffic::set_light::tool();
     let schema = Value::Object(light.def().input_schema.clone());

@@ -331,8 +331,14 @@ fn rate_value(meta: &Meta) -> syn::Result<Rate> {
         Some(b'0'..=b'9') => parse_duration(period),
         _ => parse_duration(&format!("1{period}")),
     };
-    match (calls.parse::<u32>(), period) {
-        (Ok(0), _) => Err(syn::Error::new(
+    // Digits only: `u32::from_str` would also take a sign.
+    let calls = calls
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| calls.parse::<u32>().ok())
+        .flatten();
+    match (calls, period) {
+        (Some(0), _) => Err(syn::Error::new(
             lit.span(),
             "`rate_limit` must let at least one call through per period",
         )),
@@ -340,7 +346,7 @@ fn rate_value(meta: &Meta) -> syn::Result<Rate> {
             lit.span(),
             "`rate_limit`'s period must be longer than zero",
         )),
-        (Ok(calls), Some(period_ms)) => Ok(Rate { calls, period_ms }),
+        (Some(calls), Some(period_ms)) => Ok(Rate { calls, period_ms }),
         _ => Err(syn::Error::new(lit.span(), FORM)),
     }
 }
@@ -391,7 +397,23 @@ fn batch_value(meta: &Meta) -> syn::Result<BatchOptions> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, rate_value};
+
+    #[test]
+    fn rates() {
+        let rate = |text: &str| {
+            let meta: syn::Meta = syn::parse_str(&format!("rate_limit = {text:?}")).unwrap();
+            rate_value(&meta).map(|r| (r.calls, r.period_ms)).ok()
+        };
+        assert_eq!(rate("10/s"), Some((10, 1000)));
+        assert_eq!(rate("100/5m"), Some((100, 300_000)));
+        assert_eq!(rate("1/250ms"), Some((1, 250)));
+        for bad in [
+            "+5/s", "5/", "/s", "5", "0/s", "5/0s", "5/-1s", "five/s", "5 / s",
+        ] {
+            assert_eq!(rate(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn durations() {

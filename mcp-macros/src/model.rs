@@ -114,10 +114,11 @@ impl Param {
                 .cloned()
                 .collect(),
         };
-        let kind = match last_segment(&ty).as_deref() {
+        let kind = match toolkit_type_name(&ty).as_deref() {
             _ if extract.is_some() => extracted(),
             Some("RequestContext") => extracted(),
-            // A type of the user's own that happens to be called `State` stays a property.
+            // A type of the user's own called `State` stays a property when it takes no type
+            // argument or is written with its own path (`self::State<T>`).
             Some("State") if single_generic(&ty).is_some() => extracted(),
             Some("Args") => match single_generic(&ty) {
                 Some(inner) => ParamKind::WholeInput { inner },
@@ -147,13 +148,14 @@ impl Param {
     }
 }
 
-fn last_segment(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(path) if path.qself.is_none() => {
-            path.path.segments.last().map(|s| s.ident.to_string())
-        }
-        _ => None,
-    }
+/// The name of a type that may be one of the toolkit's (`State`, `RequestContext`, `Args`):
+/// written bare or through `mcp_toolkit::`/`mcp_runtime::`. Names are all a macro can see.
+fn toolkit_type_name(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else { return None };
+    let segments = &path.path.segments;
+    let first = segments.first()?.ident.to_string();
+    let toolkit_path = segments.len() == 1 || first == "mcp_toolkit" || first == "mcp_runtime";
+    (path.qself.is_none() && toolkit_path).then(|| segments.last().map(|s| s.ident.to_string()))?
 }
 
 fn single_generic(ty: &Type) -> Option<Type> {

@@ -250,6 +250,10 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
                 &param.tokens,
                 "a `batch` tool serves many requests in one call, so it cannot take a `RequestContext`",
             )),
+            ParamKind::Extracted { .. } if param.extract.is_some() => errors.push(syn::Error::new_spanned(
+                &param.tokens,
+                "a `batch` tool serves many requests in one call, so it can take only `State<T>` from the call, not `#[extract]` arguments",
+            )),
             _ => {}
         }
     }

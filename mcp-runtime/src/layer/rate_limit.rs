@@ -1,26 +1,28 @@
-//! Rate limiting: at most `calls` calls start per `period`, in bursts of up to `calls`; a call
-//! over the rate waits for its turn (bounded by the tool's timeout) rather than being
-//! rejected.
+//! Rate limiting: at most `calls` calls start in any window of `period`; a call over the rate
+//! waits for its turn (bounded by the tool's timeout) rather than being rejected.
 //!
 //! The budget is shared by every clone of the layer's services, so one limit holds across all
-//! connections and servers using the tool: what a rate limit protecting a downstream API needs.
-//! (tower's own `RateLimit` keeps a budget per service clone.) Each call reserves its start
-//! time when it arrives, so waiting calls start in arrival order; a call dropped while it
-//! waits (cancelled, timed out) does not give its turn back.
+//! connections and servers using the tool: what a rate limit protecting a downstream API needs
+//! (tower's own `RateLimit` keeps a budget per service clone). Waiting calls start in arrival
+//! order; a call dropped while it waits (cancelled, timed out) leaves the queue, so under
+//! sustained overload the tool still serves its full rate.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::Instant;
+use tokio::sync::Semaphore;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::protocol::content::CallToolResult;
 use crate::tool::{BoxError, ToolCall};
 
-/// Lets at most `calls` calls start per `period`.
+/// Periods are capped at a century, far beyond any real quota.
+const MAX_PERIOD: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// Lets at most `calls` calls start in any window of `period`.
 ///
 /// ```
 /// # use mcp_runtime::{CallToolResult, Tool, ToolCall, ToolDef};
@@ -38,15 +40,12 @@ pub struct RateLimitLayer {
 }
 
 impl RateLimitLayer {
-    /// A layer letting `calls` calls start per `period` (at least one call, and one nanosecond).
+    /// A layer letting `calls` calls (at least one) start in any window of `period`.
     pub fn new(calls: u32, period: Duration) -> Self {
-        let calls = calls.max(1);
-        let interval = (period / calls).max(Duration::from_nanos(1));
         RateLimitLayer {
             limiter: Arc::new(Limiter {
-                interval,
-                burst: interval * (calls - 1),
-                next_start: Mutex::new(None),
+                starts: Arc::new(Semaphore::new(calls.max(1) as usize)),
+                period: period.min(MAX_PERIOD),
             }),
         }
     }
@@ -63,24 +62,30 @@ impl<S> Layer<S> for RateLimitLayer {
     }
 }
 
-/// The budget, kept as the generic cell rate algorithm: calls are spaced `interval` apart, and
-/// may run up to `burst` ahead of that schedule.
+/// One permit per start that may happen now; a start returns its permit one period later, so
+/// no window of a period holds more starts than there are permits. tokio's semaphore queues
+/// waiters in arrival order and drops a waiter that gives up from the queue.
 #[derive(Debug)]
 struct Limiter {
-    interval: Duration,
-    burst: Duration,
-    /// When the next call would start if calls were spaced evenly (`None` before the first).
-    next_start: Mutex<Option<Instant>>,
+    starts: Arc<Semaphore>,
+    period: Duration,
 }
 
 impl Limiter {
-    /// Reserves a start time for one call; how long it must wait for it.
-    fn reserve(&self) -> Duration {
-        let now = Instant::now();
-        let mut next_start = self.next_start.lock().unwrap_or_else(|e| e.into_inner());
-        let scheduled = next_start.map_or(now, |at| at.max(now));
-        *next_start = Some(scheduled + self.interval);
-        scheduled.saturating_duration_since(now + self.burst)
+    /// Waits for this call's turn to start.
+    async fn turn(&self) {
+        let permit = self
+            .starts
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        permit.forget();
+        let (starts, period) = (self.starts.clone(), self.period);
+        tokio::spawn(async move {
+            tokio::time::sleep(period).await;
+            starts.add_permits(1);
+        });
     }
 }
 
@@ -108,12 +113,10 @@ where
     }
 
     fn call(&mut self, call: ToolCall) -> Self::Future {
-        let wait = self.limiter.reserve();
+        let limiter = self.limiter.clone();
         let inner = self.inner.clone();
         Box::pin(async move {
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+            limiter.turn().await;
             inner.oneshot(call).await.map_err(Into::into)
         })
     }
@@ -122,22 +125,50 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::future::join_all;
+    use tokio::time::Instant;
 
-    #[tokio::test(start_paused = true)]
-    async fn bursts_then_evenly_spaced_then_refilled() {
-        let limiter = RateLimitLayer::new(5, Duration::from_millis(100)).limiter;
-        let waits: Vec<u128> = (0..8).map(|_| limiter.reserve().as_millis()).collect();
-        assert_eq!(waits, [0, 0, 0, 0, 0, 20, 40, 60]);
-        // After a quiet period the full burst is available again.
-        tokio::time::advance(Duration::from_secs(1)).await;
-        let waits: Vec<u128> = (0..6).map(|_| limiter.reserve().as_millis()).collect();
-        assert_eq!(waits, [0, 0, 0, 0, 0, 20]);
+    /// Starts `count` calls at once; each returns when it started, in ms after `from`.
+    async fn start_times(limiter: &Limiter, count: usize, from: Instant) -> Vec<u128> {
+        join_all((0..count).map(|_| async {
+            limiter.turn().await;
+            (Instant::now() - from).as_millis()
+        }))
+        .await
     }
 
     #[tokio::test(start_paused = true)]
-    async fn one_call_per_period() {
-        let limiter = RateLimitLayer::new(1, Duration::from_secs(2)).limiter;
-        let waits: Vec<u64> = (0..3).map(|_| limiter.reserve().as_secs()).collect();
-        assert_eq!(waits, [0, 2, 4]);
+    async fn no_window_holds_more_than_the_limit() {
+        let limiter = RateLimitLayer::new(3, Duration::from_millis(100)).limiter;
+        let start = Instant::now();
+        let starts = start_times(&limiter, 8, start).await;
+        assert_eq!(starts, [0, 0, 0, 100, 100, 100, 200, 200]);
+        // After a quiet period a whole burst is available again.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let later = Instant::now();
+        assert_eq!(start_times(&limiter, 4, later).await, [0, 0, 0, 100]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_that_give_up_leave_the_queue() {
+        let limiter = RateLimitLayer::new(1, Duration::from_secs(1)).limiter;
+        let start = Instant::now();
+        limiter.turn().await;
+        // A hundred callers wait, then give up (timeouts under overload)...
+        let gave_up = join_all(
+            (0..100).map(|_| tokio::time::timeout(Duration::from_millis(10), limiter.turn())),
+        )
+        .await;
+        assert!(gave_up.iter().all(Result::is_err));
+        // ...and the next caller waits for the period, not behind them.
+        assert_eq!(start_times(&limiter, 1, start).await, [1000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_periods_are_capped() {
+        let limiter = RateLimitLayer::new(1, Duration::MAX).limiter;
+        limiter.turn().await;
+        let waited = tokio::time::timeout(Duration::from_secs(3600), limiter.turn()).await;
+        assert!(waited.is_err(), "the second call waits (for a century)");
     }
 }

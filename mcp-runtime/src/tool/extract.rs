@@ -37,7 +37,8 @@ use crate::context::RequestContext;
 /// An error fails the call with an `isError` result carrying its message.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be taken from the call",
-    note = "an argument marked `#[extract]` must implement `FromToolCall`; without `#[extract]` it is read from the client's arguments"
+    note = "an argument marked `#[extract]` must implement `FromToolCall`; without `#[extract]` it is read from the client's arguments",
+    note = "`State<T>` and `RequestContext` are taken from the call by name: for a type of your own with one of those names, write its path (`self::State<T>`)"
 )]
 pub trait FromToolCall: Sized {
     /// Takes the value from the call.

@@ -409,8 +409,9 @@ impl Tool {
         self.layer(tower::limit::ConcurrencyLimitLayer::new(limit.max(1)))
     }
 
-    /// Lets at most `calls` calls start per `period`, shared by every connection; calls over
-    /// the rate wait for their turn (bounded by the tool's timeout, when it has one).
+    /// Lets at most `calls` calls start in any window of `period`, shared by every connection;
+    /// calls over the rate wait for their turn (bounded by the tool's timeout, when it has
+    /// one).
     /// (`#[tool(rate_limit = "10/s")]`)
     pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
         self.layer(RateLimitLayer::new(calls, period))
