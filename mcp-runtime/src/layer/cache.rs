@@ -9,8 +9,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -22,7 +20,7 @@ use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::protocol::content::CallToolResult;
-use crate::tool::{BoxError, ToolCall};
+use crate::tool::{BoxError, ToolCall, ToolFuture};
 
 /// The `_meta` key a client uses to steer the cache for one call.
 pub const CACHE_META_KEY: &str = "mcp-toolkit/cache";
@@ -208,7 +206,7 @@ where
 {
     type Response = CallToolResult;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
+    type Future = ToolFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // Hits never reach the inner service; misses wait for its readiness in their future.

@@ -7,8 +7,6 @@
 //! order; a call dropped while it waits (cancelled, timed out) leaves the queue, so under
 //! sustained overload the tool still serves its full rate.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -17,7 +15,7 @@ use tokio::sync::Semaphore;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::protocol::content::CallToolResult;
-use crate::tool::{BoxError, ToolCall};
+use crate::tool::{BoxError, ToolCall, ToolFuture};
 
 /// Periods are capped at a century, far beyond any real quota.
 const MAX_PERIOD: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -36,17 +34,17 @@ const MAX_PERIOD: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RateLimitLayer {
-    limiter: Arc<Limiter>,
+    limiter: Limiter,
 }
 
 impl RateLimitLayer {
     /// A layer letting `calls` calls (at least one) start in any window of `period`.
     pub fn new(calls: u32, period: Duration) -> Self {
         RateLimitLayer {
-            limiter: Arc::new(Limiter {
+            limiter: Limiter {
                 starts: Arc::new(Semaphore::new(calls.max(1) as usize)),
                 period: period.min(MAX_PERIOD),
-            }),
+            },
         }
     }
 }
@@ -65,7 +63,7 @@ impl<S> Layer<S> for RateLimitLayer {
 /// One permit per start that may happen now; a start returns its permit one period later, so
 /// no window of a period holds more starts than there are permits. tokio's semaphore queues
 /// waiters in arrival order and drops a waiter that gives up from the queue.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Limiter {
     starts: Arc<Semaphore>,
     period: Duration,
@@ -93,7 +91,7 @@ impl Limiter {
 #[derive(Clone, Debug)]
 pub struct RateLimit<S> {
     inner: S,
-    limiter: Arc<Limiter>,
+    limiter: Limiter,
 }
 
 impl<S> Service<ToolCall> for RateLimit<S>
@@ -104,7 +102,7 @@ where
 {
     type Response = CallToolResult;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
+    type Future = ToolFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // The inner service's readiness (a concurrency permit, say) is awaited after the wait
