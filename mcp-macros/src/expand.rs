@@ -268,14 +268,14 @@ fn layers(tool: &ToolFn) -> TokenStream {
     let options = &tool.options;
     let millis = |ms: u64| quote!(::std::time::Duration::from_millis(#ms));
     let mut layers = Vec::new();
-    if let Some(limit) = options.concurrency {
-        let limit = limit.value as usize;
-        layers.push(quote!(let __tool = __tool.concurrency_limit(#limit);));
-    }
     if let Some(rate) = &options.rate_limit {
         let calls = rate.calls;
         let period = millis(rate.period_ms);
         layers.push(quote!(let __tool = __tool.rate_limit(#calls, #period);));
+    }
+    if let Some(limit) = options.concurrency {
+        let limit = limit.value as usize;
+        layers.push(quote!(let __tool = __tool.concurrency_limit(#limit);));
     }
     if let Some(timeout) = options.timeout {
         let duration = millis(timeout.value);

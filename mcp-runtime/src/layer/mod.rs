@@ -7,15 +7,17 @@
 //! 1. user layers (`layer = ...`): they see every call, cache hits included;
 //! 2. [`cache`] (`cache_ttl`): a hit skips everything below;
 //! 3. [`timeout`] (`timeout`): bounds the whole remaining call, including the waits below;
-//! 4. [`rate_limit`] (`rate_limit`): calls over the rate wait for their turn (cache hits never
-//!    spend the budget);
-//! 5. concurrency limit (`concurrency`, tower's `ConcurrencyLimitLayer`): calls over the limit
-//!    wait for a permit (bounded by the timeout), they are not rejected;
+//! 4. concurrency limit (`concurrency`, tower's `ConcurrencyLimitLayer`): calls over the limit
+//!    wait for a slot (bounded by the timeout), they are not rejected;
+//! 5. [`rate_limit`] (`rate_limit`): a call with a slot waits for its turn, so a backlog that
+//!    queued behind the slots cannot start faster than the rate when slots free up (cache
+//!    hits never spend the budget);
 //! 6. the function, or for `batch` tools the [`batch::Batcher`] that coalesces calls.
 
 pub mod batch;
 pub mod cache;
 pub mod rate_limit;
+pub mod ready;
 pub mod timeout;
 
 use std::fmt;

@@ -2,16 +2,21 @@
 //! waits for its turn (bounded by the tool's timeout) rather than being rejected.
 //!
 //! The budget is shared by every clone of the layer's services, so one limit holds across all
-//! connections and servers using the tool: what a rate limit protecting a downstream API needs
-//! (tower's own `RateLimit` keeps a budget per service clone). Waiting calls start in arrival
-//! order; a call dropped while it waits (cancelled, timed out) leaves the queue, so under
-//! sustained overload the tool still serves its full rate.
+//! connections using the tool: what a rate limit protecting a downstream API needs (tower's
+//! own `RateLimit` keeps a budget per service clone). It is plain data read against the clock
+//! (the start times of the last `calls` calls), with no task of its own: it works on any
+//! runtime, outlives the runtimes that used it, and costs nothing between calls. Waiting calls
+//! start in arrival order; a call dropped while it waits (cancelled, timed out) leaves the
+//! queue without spending the budget, so under sustained overload the tool still serves its
+//! full rate.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::protocol::content::CallToolResult;
@@ -41,10 +46,12 @@ impl RateLimitLayer {
     /// A layer letting `calls` calls (at least one) start in any window of `period`.
     pub fn new(calls: u32, period: Duration) -> Self {
         RateLimitLayer {
-            limiter: Limiter {
-                starts: Arc::new(Semaphore::new(calls.max(1) as usize)),
+            limiter: Limiter(Arc::new(Window {
+                calls: calls.max(1) as usize,
                 period: period.min(MAX_PERIOD),
-            },
+                starts: Mutex::new(VecDeque::new()),
+                head: Semaphore::new(1),
+            })),
         }
     }
 }
@@ -60,30 +67,46 @@ impl<S> Layer<S> for RateLimitLayer {
     }
 }
 
-/// One permit per start that may happen now; a start returns its permit one period later, so
-/// no window of a period holds more starts than there are permits. tokio's semaphore queues
-/// waiters in arrival order and drops a waiter that gives up from the queue.
+/// The shared budget of a [`RateLimitLayer`].
 #[derive(Clone, Debug)]
-struct Limiter {
-    starts: Arc<Semaphore>,
+struct Limiter(Arc<Window>);
+
+#[derive(Debug)]
+struct Window {
+    calls: usize,
     period: Duration,
+    /// When the most recent calls started, oldest first; never more than `calls` of them.
+    starts: Mutex<VecDeque<Instant>>,
+    /// One permit: the caller holding it is next to start. tokio's semaphore queues waiters in
+    /// arrival order and drops a waiter that gives up from the queue.
+    head: Semaphore,
 }
 
 impl Limiter {
-    /// Waits for this call's turn to start.
+    /// Waits for this call's turn to start, and records the start.
     async fn turn(&self) {
-        let permit = self
-            .starts
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        permit.forget();
-        let (starts, period) = (self.starts.clone(), self.period);
-        tokio::spawn(async move {
-            tokio::time::sleep(period).await;
-            starts.add_permits(1);
-        });
+        let window = &*self.0;
+        let _head = window.head.acquire().await.expect("never closed");
+        loop {
+            let next_free = {
+                let mut starts = window.starts.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                while starts
+                    .front()
+                    .is_some_and(|&start| now.saturating_duration_since(start) >= window.period)
+                {
+                    starts.pop_front();
+                }
+                if starts.len() < window.calls {
+                    starts.push_back(now);
+                    return;
+                }
+                starts[0] + window.period
+            };
+            // Dropped here (a timeout, a cancelled call), the caller records nothing and its
+            // `_head` permit passes to the next in line.
+            tokio::time::sleep_until(next_free).await;
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Timeouts: a call that runs too long is dropped (its future, and with it the function's) and
+//! Timeouts: a call that runs too long (waiting for a concurrency slot or its rate-limit turn
+//! included) is dropped (its future, and with it the function's) and
 //! answered with an `isError` result saying so; the server keeps serving. The call's
 //! [`RequestContext`] is cancelled too, so work it handed its
 //! cancellation token to (spawned tasks, say) stops as well.
@@ -13,6 +14,7 @@ use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 use tower::{Layer, Service};
 
+use super::ready::{call_or_queue, ReadyCall};
 use super::Human;
 use crate::context::RequestContext;
 use crate::protocol::content::CallToolResult;
@@ -61,22 +63,24 @@ pub struct Timeout<S> {
 
 impl<S> Service<ToolCall> for Timeout<S>
 where
-    S: Service<ToolCall, Response = CallToolResult>,
+    S: Service<ToolCall, Response = CallToolResult> + Clone,
     S::Error: Into<BoxError>,
 {
     type Response = CallToolResult;
     type Error = BoxError;
-    type Future = TimeoutFuture<S::Future>;
+    type Future = TimeoutFuture<ReadyCall<S>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // The inner service's readiness (a concurrency slot, say) is awaited inside the call's
+        // future, so the timeout bounds that wait too.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, call: ToolCall) -> Self::Future {
         let tool = call.tool_arc();
         let context = call.context().clone();
         TimeoutFuture {
-            inner: self.inner.call(call),
+            inner: call_or_queue(&mut self.inner, call, None),
             sleep: tokio::time::sleep(self.duration),
             duration: self.duration,
             tool,

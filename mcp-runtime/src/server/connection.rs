@@ -20,7 +20,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
-use tower::{Service, ServiceExt};
 
 use super::dispatch::{Action, Dispatcher, PendingCall, Session};
 use super::lines::{Frame, LineBuffer};
@@ -28,6 +27,7 @@ use super::reply::write_call_result;
 use super::rpc_batch::{self, BatchId, RpcBatches};
 use super::ServerInner;
 use crate::context::Outbox;
+use crate::layer::ready::call_or_queue;
 use crate::private::panic_message;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::jsonrpc::{write_error, ErrorObject, RequestId, INVALID_REQUEST};
@@ -345,17 +345,30 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             call,
             context,
         } = pending;
+        if !self.cancellations.is_empty() && self.cancellations.contains_key(&id) {
+            // Cancellation and replies are matched by id: a second call under the id of one
+            // still running would make both ambiguous.
+            let error = ErrorObject::invalid_request(format!(
+                "Invalid request: id {id} is already used by a request still running"
+            ));
+            return match batch {
+                None => write_error(&mut self.out, Some(&id), &error),
+                Some(batch) => {
+                    let mut reply = Vec::new();
+                    write_error(&mut reply, Some(&id), &error);
+                    self.rpc_batches.respond(batch, &reply);
+                }
+            };
+        }
         if let Some(batch) = batch {
             self.rpc_batches.call_started(batch);
         }
         let service = &mut self.services[tool];
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
-            match service.poll_ready(cx) {
-                Poll::Ready(Ok(())) => service.call(call),
-                Poll::Ready(Err(err)) => Box::pin(std::future::ready(Err(err))),
-                // Busy (a concurrency limit, say): wait for readiness in the call's own future.
-                Poll::Pending => Box::pin(service.clone().oneshot(call)),
-            }
+            // Busy (a user's concurrency limit, say): the call waits in its own future.
+            call_or_queue(service, call, Some(cx))
+                .into_started()
+                .unwrap_or_else(|queued| Box::pin(queued))
         }));
         let mut future = match started {
             Ok(future) => future,
