@@ -259,3 +259,44 @@ async fn a_second_request_under_a_running_requests_id_is_refused_and_both_stay_w
         "the cancelled call is never answered: {next}"
     );
 }
+
+static RUNNING_NOW: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST_RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts how many of its calls run at once.
+#[tool]
+async fn counted(ms: u64) -> u64 {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = RUNNING_NOW.fetch_add(1, SeqCst) + 1;
+    MOST_RUNNING.fetch_max(now, SeqCst);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    RUNNING_NOW.fetch_sub(1, SeqCst);
+    ms
+}
+
+#[tokio::test(start_paused = true)]
+async fn beyond_the_cap_on_calls_in_flight_input_waits_and_every_call_is_answered() {
+    let server = Server::builder("s", "1")
+        .tool(counted::tool())
+        .max_calls_in_flight(4)
+        .build()
+        .unwrap();
+    let mut raw = Raw::connect(&server);
+    for id in 0..40 {
+        raw.send(modern_call(id, "counted", json!({"ms": 10})))
+            .await;
+    }
+    let mut answered: Vec<u64> = Vec::new();
+    for _ in 0..40 {
+        let reply = raw.reply().await;
+        assert_eq!(reply["result"]["content"][0]["text"], "10", "{reply}");
+        answered.push(reply["id"].as_u64().unwrap());
+    }
+    answered.sort_unstable();
+    assert_eq!(answered, (0..40).collect::<Vec<_>>());
+    assert_eq!(
+        MOST_RUNNING.load(std::sync::atomic::Ordering::SeqCst),
+        4,
+        "never more than the cap at once"
+    );
+}

@@ -1,11 +1,13 @@
 //! The request context a tool can take as an argument: progress, logging to the client, and
 //! cancellation.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::Waker;
 
+use futures_util::task::AtomicWaker;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::layer::cache::CacheControl;
@@ -13,23 +15,84 @@ use crate::protocol::jsonrpc::{write_notification, RequestId};
 use crate::protocol::messages::{LogLevel, LogMessageParams, ProgressParams};
 use crate::protocol::version::Era;
 
-/// Messages a request's tool sends to the client while it runs (progress, log messages),
-/// already framed as lines. The connection writes them before the request's response.
+/// Log messages a call may have waiting for the client; beyond this they are dropped (and
+/// counted) until the client catches up.
+pub(crate) const MAX_QUEUED_LOGS_PER_CALL: usize = 64;
+
+/// Progress reports a call may have waiting for the client; beyond this the newest replaces
+/// the last one queued (only the latest matters), so a client that keeps up sees every
+/// report and one that falls behind sees the latest.
+pub(crate) const MAX_QUEUED_PROGRESS_PER_CALL: usize = 16;
+
+/// Where the calls of one connection leave notifications (progress, log messages) for it.
+///
+/// Nothing here grows with what a tool sends: each call keeps its own bounded notes (at most
+/// [`MAX_QUEUED_PROGRESS_PER_CALL`] progress reports, coalescing beyond, and
+/// [`MAX_QUEUED_LOGS_PER_CALL`] log messages) and is listed here
+/// once until the connection collects them, which it does only while the client keeps up.
 #[derive(Clone, Debug)]
-pub(crate) struct Outbox(mpsc::UnboundedSender<Vec<u8>>);
+pub(crate) struct Outbox(Arc<OutboxShared>);
+
+#[derive(Debug, Default)]
+struct OutboxShared {
+    /// Calls with notes to collect, each listed once. Weak: a call that ended (or whose
+    /// connection did) is not kept alive by being listed.
+    listed: Mutex<Vec<Weak<ContextInner>>>,
+    /// The connection's task, woken when a call is listed.
+    waker: AtomicWaker,
+}
 
 impl Outbox {
-    pub(crate) fn channel() -> (Outbox, mpsc::UnboundedReceiver<Vec<u8>>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Outbox(tx), rx)
+    pub(crate) fn new() -> Outbox {
+        Outbox(Arc::default())
     }
 
-    fn send<P: Serialize>(&self, method: &str, params: &P) {
-        let mut line = Vec::with_capacity(128);
-        write_notification(&mut line, method, params);
-        // The connection is gone when this fails; nobody is left to tell.
-        let _ = self.0.send(line);
+    fn list(&self, call: Weak<ContextInner>) {
+        lock(&self.0.listed).push(call);
+        self.0.waker.wake();
     }
+
+    /// Registers the connection's task to be woken when a call has notes.
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.0.waker.register(waker);
+    }
+
+    /// Writes the notes of every listed call; `false` when there were none.
+    pub(crate) fn collect(&self, out: &mut Vec<u8>) -> bool {
+        let listed = std::mem::take(&mut *lock(&self.0.listed));
+        for call in listed.iter().filter_map(Weak::upgrade) {
+            call.write_notes(out, false);
+        }
+        !listed.is_empty()
+    }
+}
+
+/// A call's notifications not yet collected by its connection.
+#[derive(Debug, Default)]
+struct Notes {
+    /// The last progress value reported (progress must increase).
+    last_progress: Option<f64>,
+    /// Progress not yet sent, oldest first.
+    progress: VecDeque<PendingProgress>,
+    /// Log messages not yet sent, already framed.
+    logs: VecDeque<Vec<u8>>,
+    /// Log messages dropped because the queue was full.
+    dropped_logs: u64,
+    /// Listed with the outbox, waiting to be collected.
+    listed: bool,
+    /// The call was answered (or abandoned): nothing more is sent for it.
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct PendingProgress {
+    progress: f64,
+    total: Option<f64>,
+    message: Option<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What a tool knows about the request it serves, and its way to talk back while it runs.
@@ -66,8 +129,52 @@ struct ContextInner {
     /// Created on first use: most calls finish before anyone asks.
     cancellation: OnceLock<CancellationToken>,
     outbox: Option<Outbox>,
-    last_progress: Mutex<Option<f64>>,
+    notes: Mutex<Notes>,
     cache_control: CacheControl,
+}
+
+impl ContextInner {
+    /// Writes the call's pending notes to `out`; `close` means the call is being answered, so
+    /// whatever it sends later is dropped.
+    fn write_notes(&self, out: &mut Vec<u8>, close: bool) {
+        let mut notes = lock(&self.notes);
+        notes.listed = false;
+        notes.closed |= close;
+        for line in notes.logs.drain(..) {
+            out.extend_from_slice(&line);
+        }
+        if notes.dropped_logs > 0 {
+            let dropped = std::mem::take(&mut notes.dropped_logs);
+            tracing::debug!(dropped, "log messages dropped: the client reads too slowly");
+            write_notification(
+                out,
+                "notifications/message",
+                &LogMessageParams {
+                    level: LogLevel::Warning,
+                    logger: Some("mcp-toolkit"),
+                    data: format!(
+                        "{dropped} log messages of this request were dropped: the client read \
+                         them too slowly"
+                    ),
+                },
+            );
+        }
+        let Some(token) = &self.progress_token else {
+            return;
+        };
+        for pending in notes.progress.drain(..) {
+            write_notification(
+                out,
+                "notifications/progress",
+                &ProgressParams {
+                    progress_token: token,
+                    progress: pending.progress,
+                    total: pending.total,
+                    message: pending.message.as_deref(),
+                },
+            );
+        }
+    }
 }
 
 impl RequestContext {
@@ -87,7 +194,7 @@ impl RequestContext {
                 log_level,
                 cancellation: OnceLock::new(),
                 outbox: Some(outbox),
-                last_progress: Mutex::new(None),
+                notes: Mutex::default(),
                 cache_control,
             }),
         }
@@ -109,7 +216,7 @@ impl RequestContext {
                 log_level: None,
                 cancellation: OnceLock::new(),
                 outbox: None,
-                last_progress: Mutex::new(None),
+                notes: Mutex::default(),
                 cache_control,
             }),
         }
@@ -149,30 +256,48 @@ impl RequestContext {
     }
 
     fn send_progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let (Some(token), Some(outbox)) = (&self.inner.progress_token, &self.inner.outbox) else {
+        if self.inner.progress_token.is_none() {
             return;
-        };
-        {
-            let mut last = self
-                .inner
-                .last_progress
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|last| progress <= last) || !progress.is_finite() {
-                tracing::debug!(progress, "dropped a progress report that did not increase");
-                return;
-            }
-            *last = Some(progress);
         }
-        outbox.send(
-            "notifications/progress",
-            &ProgressParams {
-                progress_token: token,
+        self.leave_note(|notes| {
+            if notes.last_progress.is_some_and(|last| progress <= last) || !progress.is_finite() {
+                tracing::debug!(progress, "dropped a progress report that did not increase");
+                return false;
+            }
+            notes.last_progress = Some(progress);
+            let report = PendingProgress {
                 progress,
                 total,
-                message,
-            },
-        );
+                message: message.map(str::to_owned),
+            };
+            if notes.progress.len() >= MAX_QUEUED_PROGRESS_PER_CALL {
+                notes.progress.pop_back();
+            }
+            notes.progress.push_back(report);
+            true
+        });
+    }
+
+    /// Changes the call's notes with `note` (which says whether it left one), and lists the
+    /// call with its connection if it was not listed yet.
+    fn leave_note(&self, note: impl FnOnce(&mut Notes) -> bool) {
+        let Some(outbox) = &self.inner.outbox else {
+            return;
+        };
+        let mut notes = lock(&self.inner.notes);
+        if notes.closed || !note(&mut notes) || notes.listed {
+            return;
+        }
+        notes.listed = true;
+        drop(notes);
+        outbox.list(Arc::downgrade(&self.inner));
+    }
+
+    /// Writes the call's last notes before its reply; nothing is sent for it afterwards.
+    pub(crate) fn close_notes(&self, out: &mut Vec<u8>) {
+        if self.inner.outbox.is_some() {
+            self.inner.write_notes(out, true);
+        }
     }
 
     /// Whether a log message at `level` would reach the client: the client asked for messages
@@ -187,16 +312,24 @@ impl RequestContext {
         if !self.logs_enabled(level) {
             return;
         }
-        if let Some(outbox) = &self.inner.outbox {
-            outbox.send(
-                "notifications/message",
-                &LogMessageParams {
-                    level,
-                    logger,
-                    data,
-                },
-            );
-        }
+        let mut line = Vec::with_capacity(128);
+        write_notification(
+            &mut line,
+            "notifications/message",
+            &LogMessageParams {
+                level,
+                logger,
+                data,
+            },
+        );
+        self.leave_note(|notes| {
+            if notes.logs.len() >= MAX_QUEUED_LOGS_PER_CALL {
+                notes.dropped_logs += 1;
+                return false;
+            }
+            notes.logs.push_back(line);
+            true
+        });
     }
 
     /// Logs a text message at `debug`.
@@ -255,52 +388,102 @@ impl RequestContext {
 mod tests {
     use super::*;
 
-    fn attached(log_level: Option<LogLevel>) -> (RequestContext, mpsc::UnboundedReceiver<Vec<u8>>) {
-        let (outbox, rx) = Outbox::channel();
+    fn attached(log_level: Option<LogLevel>) -> (RequestContext, Outbox) {
+        let outbox = Outbox::new();
         let token = RawValue::from_string("\"tok\"".into()).unwrap();
         let ctx = RequestContext::new(
             RequestId::Number(1),
             Era::Modern,
             Some(token),
             log_level,
-            outbox,
+            outbox.clone(),
             CacheControl::Default,
         );
-        (ctx, rx)
+        (ctx, outbox)
     }
 
-    fn drain(rx: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> Vec<String> {
-        std::iter::from_fn(|| rx.try_recv().ok())
-            .map(|l| String::from_utf8(l).unwrap())
+    fn drain(outbox: &Outbox) -> Vec<String> {
+        let mut out = Vec::new();
+        outbox.collect(&mut out);
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| format!("{line}\n"))
             .collect()
     }
 
     #[test]
     fn progress_is_sent_only_while_increasing() {
-        let (ctx, mut rx) = attached(None);
+        let (ctx, outbox) = attached(None);
         ctx.progress(1.0, Some(3.0));
-        ctx.progress(1.0, Some(3.0));
-        ctx.progress_with_message(2.0, None, "half");
-        let lines = drain(&mut rx);
         assert_eq!(
-            lines,
-            [
-                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"tok\",\"progress\":1.0,\"total\":3.0}}\n",
-                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"tok\",\"progress\":2.0,\"message\":\"half\"}}\n",
-            ]
+            drain(&outbox),
+            ["{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"tok\",\"progress\":1.0,\"total\":3.0}}\n"]
+        );
+        ctx.progress(1.0, Some(3.0));
+        assert!(drain(&outbox).is_empty());
+        ctx.progress_with_message(2.0, None, "half");
+        assert_eq!(
+            drain(&outbox),
+            ["{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"tok\",\"progress\":2.0,\"message\":\"half\"}}\n"]
         );
     }
 
     #[test]
-    fn log_messages_respect_the_requested_level() {
-        let (quiet, mut rx) = attached(None);
-        quiet.error("nobody asked");
-        assert!(drain(&mut rx).is_empty());
+    fn progress_not_yet_collected_is_capped_and_ends_with_the_latest() {
+        let (ctx, outbox) = attached(None);
+        for i in 1..=100_000 {
+            ctx.progress(f64::from(i), Some(100_000.0));
+        }
+        let lines = drain(&outbox);
+        assert_eq!(lines.len(), MAX_QUEUED_PROGRESS_PER_CALL);
+        assert!(lines[0].contains("\"progress\":1.0"), "{}", lines[0]);
+        let last = lines.last().unwrap();
+        assert!(last.contains("\"progress\":100000.0"), "{last}");
+    }
 
-        let (ctx, mut rx) = attached(Some(LogLevel::Warning));
+    #[test]
+    fn log_messages_not_yet_collected_are_capped_and_the_drop_is_reported() {
+        let (ctx, outbox) = attached(Some(LogLevel::Debug));
+        for i in 0..1000 {
+            ctx.info(&format!("line {i}"));
+        }
+        let lines = drain(&outbox);
+        assert_eq!(lines.len(), MAX_QUEUED_LOGS_PER_CALL + 1);
+        assert!(lines[0].contains("\"line 0\""));
+        let last = lines.last().unwrap();
+        assert!(
+            last.contains("936 log messages of this request were dropped"),
+            "{last}"
+        );
+        // Collected, the queue takes new messages again.
+        ctx.info("after");
+        assert_eq!(drain(&outbox).len(), 1);
+    }
+
+    #[test]
+    fn nothing_is_sent_after_the_call_is_answered() {
+        let (ctx, outbox) = attached(Some(LogLevel::Debug));
+        ctx.info("before");
+        ctx.progress(1.0, None);
+        let mut reply = Vec::new();
+        ctx.close_notes(&mut reply);
+        assert_eq!(String::from_utf8(reply).unwrap().lines().count(), 2);
+        ctx.info("after");
+        ctx.progress(2.0, None);
+        assert!(drain(&outbox).is_empty());
+    }
+
+    #[test]
+    fn log_messages_respect_the_requested_level() {
+        let (quiet, outbox) = attached(None);
+        quiet.error("nobody asked");
+        assert!(drain(&outbox).is_empty());
+
+        let (ctx, outbox) = attached(Some(LogLevel::Warning));
         ctx.info("too low");
         ctx.warning("shown");
-        let lines = drain(&mut rx);
+        let lines = drain(&outbox);
         assert_eq!(lines.len(), 1);
         assert!(
             lines[0].contains("\"level\":\"warning\"") && lines[0].contains("\"data\":\"shown\"")

@@ -17,7 +17,6 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -26,7 +25,7 @@ use super::lines::{Frame, LineBuffer};
 use super::reply::write_call_result;
 use super::rpc_batch::{self, BatchId, RpcBatches};
 use super::ServerInner;
-use crate::context::Outbox;
+use crate::context::{Outbox, RequestContext};
 use crate::layer::ready::call_or_queue;
 use crate::private::panic_message;
 use crate::protocol::content::CallToolResult;
@@ -53,6 +52,7 @@ pin_project! {
         era: Era,
         tool: usize,
         batch: Option<BatchId>,
+        context: RequestContext,
         future: ToolFuture,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
@@ -80,6 +80,7 @@ struct Finished {
     tool: usize,
     /// The JSON-RPC batch the call came in, whose response array its reply joins.
     batch: Option<BatchId>,
+    context: RequestContext,
     /// `None` when the client cancelled: no reply is sent.
     outcome: Option<Outcome>,
 }
@@ -99,6 +100,7 @@ impl Future for InFlight {
             era: *this.era,
             tool: *this.tool,
             batch: *this.batch,
+            context: this.context.clone(),
             outcome,
         })
     }
@@ -127,15 +129,16 @@ pub(crate) struct Connection<R, W> {
     cancellations: HashMap<RequestId, Cancellation>,
     rpc_batches: RpcBatches,
     outbox: Outbox,
-    outbox_rx: UnboundedReceiver<Vec<u8>>,
     eof: bool,
+    /// Dispatch stopped at a limit (calls in flight, output backlog) with input still framed
+    /// in `lines`: no more is read until it is dispatched.
+    frames_waiting: bool,
     /// After end of input: when unfinished calls are abandoned.
     deadline: Option<Pin<Box<Sleep>>>,
 }
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     pub(crate) fn new(server: Arc<ServerInner>, reader: R, writer: W) -> Self {
-        let (outbox, outbox_rx) = Outbox::channel();
         Connection {
             services: server.tools.iter().map(|tool| tool.service()).collect(),
             lines: LineBuffer::new(server.max_message_bytes),
@@ -148,9 +151,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             inflight: FuturesUnordered::new(),
             cancellations: HashMap::new(),
             rpc_batches: RpcBatches::default(),
-            outbox,
-            outbox_rx,
+            outbox: Outbox::new(),
             eof: false,
+            frames_waiting: false,
             deadline: None,
         }
     }
@@ -170,9 +173,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     }
 
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.outbox.register(cx.waker());
         loop {
             let mut progressed = false;
-            if !self.eof && self.out.len() - self.written < MAX_BACKLOG {
+            if self.frames_waiting && self.can_dispatch() {
+                progressed = true;
+                self.handle_frames(cx)?;
+            }
+            if !self.eof && !self.frames_waiting && self.can_dispatch() {
                 if let Poll::Ready(ended) = self.poll_read(cx) {
                     progressed = true;
                     if ended {
@@ -189,14 +197,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 self.write_early(cx)?;
                 progressed = true;
             }
-            while let Poll::Ready(Some(line)) = self.outbox_rx.poll_recv(cx) {
-                self.out.extend_from_slice(&line);
-                progressed = true;
+            // Notifications wait (coalescing) while the client is behind on reading.
+            if self.backlog() < MAX_BACKLOG {
+                progressed |= self.outbox.collect(&mut self.out);
             }
             if self.written < self.out.len() {
                 progressed |= self.poll_write(cx)?.is_ready();
             }
-            if self.eof && self.written == self.out.len() {
+            if self.eof && !self.frames_waiting && self.written == self.out.len() {
                 if self.inflight.is_empty() {
                     return Pin::new(&mut self.writer).poll_flush(cx);
                 }
@@ -220,6 +228,18 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 return Poll::Pending;
             }
         }
+    }
+
+    /// Output not yet written.
+    fn backlog(&self) -> usize {
+        self.out.len() - self.written
+    }
+
+    /// Whether another message may be dispatched now. Beyond the cap on calls in flight, or
+    /// with a client that is not reading its replies, input waits (in the pipe, then in the
+    /// client): backpressure, never a dropped or failed request.
+    fn can_dispatch(&self) -> bool {
+        self.inflight.len() < self.server.max_calls_in_flight && self.backlog() < MAX_BACKLOG
     }
 
     /// Reads what is available; `Ready(true)` at end of input (or on a read error, logged).
@@ -268,8 +288,15 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
 
     fn handle_frames(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         loop {
+            if !self.can_dispatch() {
+                self.frames_waiting = true;
+                return Ok(());
+            }
             let action = match self.lines.next_frame() {
-                None => return Ok(()),
+                None => {
+                    self.frames_waiting = false;
+                    return Ok(());
+                }
                 Some(Frame::Line(line))
                     if line.first() == Some(&b'[') && self.session.accepts_batches() =>
                 {
@@ -318,6 +345,15 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             Ok(messages) => messages,
             Err(error) => return write_error(&mut self.out, None, &error),
         };
+        let limit = self.server.max_calls_in_flight;
+        if messages.len() > limit {
+            // A batch is dispatched whole: its size is what bounds the calls it starts.
+            let error = ErrorObject::invalid_request(format!(
+                "Invalid request: a batch of {} messages; the limit is {limit}",
+                messages.len()
+            ));
+            return write_error(&mut self.out, None, &error);
+        }
         let batch = self.rpc_batches.open();
         let mut written = Vec::new();
         for message in messages {
@@ -378,6 +414,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     era,
                     tool,
                     batch,
+                    context,
                     outcome: Some(Err(panic)),
                 })
             }
@@ -388,6 +425,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 era,
                 tool,
                 batch,
+                context,
                 outcome: Some(outcome),
             });
         }
@@ -402,6 +440,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             era,
             tool,
             batch,
+            context,
             future,
             cancelled,
         });
@@ -413,16 +452,18 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             era,
             tool,
             batch,
+            context,
             outcome,
         } = finished;
         self.cancellations.remove(&id);
         match outcome {
-            None => tracing::debug!(%id, "call cancelled; no reply"),
+            None => {
+                tracing::debug!(%id, "call cancelled; no reply");
+                context.close_notes(&mut Vec::new());
+            }
             Some(outcome) => {
-                // A call's notifications go out before its reply.
-                while let Ok(line) = self.outbox_rx.try_recv() {
-                    self.out.extend_from_slice(&line);
-                }
+                // A call's notifications go out before its reply, and none after it.
+                context.close_notes(&mut self.out);
                 let result = self.call_result(tool, outcome);
                 match batch {
                     None => write_call_result(&mut self.out, &id, era, result, &self.server),

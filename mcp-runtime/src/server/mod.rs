@@ -81,6 +81,7 @@ pub struct ServerBuilder {
     page_size: Option<usize>,
     list_ttl: Duration,
     max_message_bytes: usize,
+    max_calls_in_flight: usize,
     shutdown_grace: Duration,
     default_timeout: Option<Duration>,
     layers: Vec<ToolWrapper>,
@@ -109,6 +110,7 @@ impl ServerBuilder {
             page_size: None,
             list_ttl: Duration::from_secs(300),
             max_message_bytes: 16 * 1024 * 1024,
+            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             default_timeout: None,
             layers: Vec::new(),
@@ -161,6 +163,15 @@ impl ServerBuilder {
     /// The largest message accepted (16 MiB by default); bigger ones get an error reply.
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_bytes = bytes.max(1024);
+        self
+    }
+
+    /// How many calls one connection may have running at once (1,024 by default). Beyond it
+    /// the server stops reading that connection's input until a call finishes: the client
+    /// waits (backpressure); nothing is dropped or refused. A JSON-RPC batch array with more
+    /// messages than this is refused (-32600).
+    pub fn max_calls_in_flight(mut self, calls: usize) -> Self {
+        self.max_calls_in_flight = calls.max(1);
         self
     }
 
@@ -256,6 +267,7 @@ impl ServerBuilder {
                 page_size: self.page_size,
                 list_ttl_ms: u64::try_from(self.list_ttl.as_millis()).unwrap_or(u64::MAX),
                 max_message_bytes: self.max_message_bytes,
+                max_calls_in_flight: self.max_calls_in_flight,
                 shutdown_grace: self.shutdown_grace,
                 modern_result_fields,
             }),
@@ -284,6 +296,7 @@ pub(crate) struct ServerInner {
     pub page_size: Option<usize>,
     pub list_ttl_ms: u64,
     pub max_message_bytes: usize,
+    pub max_calls_in_flight: usize,
     pub shutdown_grace: Duration,
     /// `"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{...}}`: what
     /// every modern result adds to its own fields.
@@ -348,6 +361,10 @@ impl Server {
         Ok(self.serve(reader, writer).await?)
     }
 }
+
+/// Calls one connection may have running at once, by default: far more than any client keeps
+/// in flight, and a few MiB of memory at most (about 1 KiB per waiting call).
+const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 1024;
 
 /// FNV-1a: tool names are short and chosen by the server, so a fast hash beats SipHash's
 /// protection against hash flooding here.
