@@ -95,7 +95,8 @@ async fn legacy_client_with_progress_logging_and_cancellation() {
         .await
         .unwrap();
 
-    // A slow call, cancelled; a fast call in the meantime is answered at once.
+    // A call that would run for about a second, cancelled once under way. Calls are answered
+    // while it runs and after it is cancelled; it never is, and its progress stops.
     let slow_id = client.next_id();
     let slow = tokio::spawn({
         let client = client.clone();
@@ -104,11 +105,17 @@ async fn legacy_client_with_progress_logging_and_cancellation() {
                 .request_with_id(
                     slow_id,
                     "tools/call",
-                    json!({"name": "countdown", "arguments": {"from": 100, "step_ms": 50}}),
+                    json!({"name": "countdown", "arguments": {"from": 40, "step_ms": 25}, "_meta": {"progressToken": "slow"}}),
                 )
                 .await
         }
     });
+    let is_slow_progress = |m: &Value| m["params"]["progressToken"] == "slow";
+    timeout(Duration::from_secs(5), async {
+        while !is_slow_progress(&incoming.recv().await.unwrap()) {}
+    })
+    .await
+    .expect("the slow call reports progress");
     let fast = timeout(
         Duration::from_millis(500),
         client.call_tool("add", json!({"a": 1, "b": 1})),
@@ -124,9 +131,29 @@ async fn legacy_client_with_progress_logging_and_cancellation() {
             json!({"requestId": slow_id, "reason": "test"}),
         )
         .await;
+    // Answered after the cancellation was read: what the slow call sent before it came earlier.
+    let after = client
+        .call_tool("add", json!({"a": 2, "b": 2}))
+        .await
+        .unwrap();
+    assert_eq!(after.content[0].as_text(), Some("4"));
+    while incoming.try_recv().is_ok() {}
+    // Twice as long as the whole call would take: a call still running would have finished.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!slow.is_finished(), "a cancelled call gets no reply");
+    let mut later = Vec::new();
+    while let Ok(message) = incoming.try_recv() {
+        later.push(message);
+    }
     assert!(
-        timeout(Duration::from_millis(400), slow).await.is_err(),
-        "a cancelled call gets no reply"
+        !later.iter().any(is_slow_progress),
+        "the cancelled call still reports progress: {later:?}"
+    );
+    assert!(
+        !later
+            .iter()
+            .any(|m| m["params"]["data"] == "countdown finished"),
+        "the cancelled call ran to the end"
     );
 
     let progress = client
@@ -274,4 +301,149 @@ async fn a_burst_larger_than_the_pipe_is_answered_in_full() {
     }
     drop(writer.await.unwrap());
     exits_cleanly(child).await;
+}
+
+/// The server on pipes or a socket the test made itself, keeping duplicates of the server's ends:
+/// the same open file descriptions as its stdin and stdout, which a client (or a child process
+/// a tool spawns) shares with it. Their flags must not change while it runs, nor after it exits.
+#[cfg(target_os = "linux")]
+mod shared_descriptions {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+
+    use tokio::net::unix::pipe;
+
+    use super::*;
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors; O_CLOEXEC keeps them out of the
+        // processes other tests spawn meanwhile (which would hold the pipe open).
+        let status = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+        assert_eq!(status, 0, "{}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and are owned by nothing else.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    /// Whether the open file description behind `fd` is in non-blocking mode.
+    fn nonblocking(fd: &OwnedFd) -> bool {
+        // SAFETY: F_GETFL on an open descriptor; no memory is involved.
+        let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+        assert!(flags >= 0, "{}", std::io::Error::last_os_error());
+        flags & libc::O_NONBLOCK != 0
+    }
+
+    fn spawn_on(stdin: OwnedFd, stdout: OwnedFd) -> Child {
+        Command::new(quickstart())
+            .env("RUST_LOG", "warn")
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run `cargo build --examples` first")
+    }
+
+    /// For each of the server's descriptors other than 0, 1 and 2 on the same file as its `fd`:
+    /// whether it is non-blocking (`/proc/<pid>/fdinfo` has a description's flags in octal).
+    fn other_descriptions(pid: u32, fd: u32) -> Vec<bool> {
+        let file = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap() {
+            let entry = entry.unwrap();
+            let n: u32 = entry.file_name().to_str().unwrap().parse().unwrap();
+            if n <= 2 || std::fs::read_link(entry.path()).ok().as_ref() != Some(&file) {
+                continue;
+            }
+            let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{n}")).unwrap();
+            let flags = info
+                .lines()
+                .find_map(|line| line.strip_prefix("flags:"))
+                .map(|flags| i32::from_str_radix(flags.trim(), 8).unwrap())
+                .unwrap();
+            found.push(flags & libc::O_NONBLOCK != 0);
+        }
+        found
+    }
+
+    /// The descriptors the server watches with epoll (the `tfd:` lines of an epoll fd's fdinfo).
+    fn epoll_targets(pid: u32) -> Vec<u32> {
+        let mut targets = Vec::new();
+        for entry in std::fs::read_dir(format!("/proc/{pid}/fdinfo")).unwrap() {
+            let info = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            for line in info.lines() {
+                if let Some(rest) = line.strip_prefix("tfd:") {
+                    targets.push(rest.split_whitespace().next().unwrap().parse().unwrap());
+                }
+            }
+        }
+        targets
+    }
+
+    #[tokio::test]
+    async fn pipes_as_stdio_stay_blocking_for_the_client_and_for_children() {
+        let (server_in, client_out) = pipe();
+        let (client_in, server_out) = pipe();
+        let shared = [
+            server_in.try_clone().unwrap(),
+            server_out.try_clone().unwrap(),
+        ];
+        let child = spawn_on(server_in, server_out);
+        let client = Client::new(
+            pipe::Receiver::from_owned_fd(client_in).unwrap(),
+            pipe::Sender::from_owned_fd(client_out).unwrap(),
+        )
+        .modern();
+        let result = client
+            .call_tool("add", json!({"a": 2, "b": 3}))
+            .await
+            .unwrap();
+        assert_eq!(result.content[0].as_text(), Some("5"));
+
+        let pid = child.id().unwrap();
+        for (fd, shared) in [0, 1].into_iter().zip(&shared) {
+            assert!(
+                !nonblocking(shared),
+                "fd {fd}: the description shared with the client became non-blocking"
+            );
+            // Still driven by the reactor: through a non-blocking description of its own.
+            assert_eq!(other_descriptions(pid, fd), [true], "fd {fd}");
+        }
+        client.close().await;
+        exits_cleanly(child).await;
+        for (fd, shared) in [0, 1].into_iter().zip(&shared) {
+            assert!(!nonblocking(shared), "fd {fd} after exit");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_socket_as_stdio_keeps_its_flags_even_when_the_server_is_killed() {
+        // One socket as both stdin and stdout, as inetd-style launchers do.
+        let (server, client_end) = UnixStream::pair().unwrap();
+        let shared = OwnedFd::from(server.try_clone().unwrap());
+        let mut child = spawn_on(OwnedFd::from(server.try_clone().unwrap()), server.into());
+        client_end.set_nonblocking(true).unwrap();
+        let (reader, writer) = tokio::net::UnixStream::from_std(client_end)
+            .unwrap()
+            .into_split();
+        let client = Client::new(reader, writer).modern();
+        let result = client
+            .call_tool("add", json!({"a": 2, "b": 3}))
+            .await
+            .unwrap();
+        assert_eq!(result.content[0].as_text(), Some("5"));
+
+        let watched = epoll_targets(child.id().unwrap());
+        assert!(
+            watched.contains(&0) && watched.contains(&1),
+            "stdio is driven by the reactor: {watched:?}"
+        );
+        assert!(
+            !nonblocking(&shared),
+            "the socket shared with the client became non-blocking"
+        );
+        // No exit path has anything to restore: a killed server leaves the flags as they were.
+        child.kill().await.unwrap();
+        assert!(!nonblocking(&shared), "after the server was killed");
+    }
 }
