@@ -25,6 +25,27 @@ async fn slow_add(a: i64, b: i64) -> i64 {
     a + b
 }
 
+/// Quotient and remainder.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct DivMod {
+    quotient: i64,
+    remainder: i64,
+}
+
+/// Divide `a` by `b` (not zero); the result is structured. Yields to the runtime once first, so
+/// the call is not finished on its first poll: the path of tools that await I/O.
+#[tool]
+async fn divmod(a: i64, b: i64) -> Result<DivMod, String> {
+    tokio::task::yield_now().await;
+    match (a.checked_div(b), a.checked_rem(b)) {
+        (Some(quotient), Some(remainder)) => Ok(DivMod {
+            quotient,
+            remainder,
+        }),
+        _ => Err(format!("cannot divide {a} by {b}")),
+    }
+}
+
 /// Square `k`; results are cached for five minutes.
 #[tool(cache_ttl = 300)]
 async fn cached_square(k: i64) -> i64 {
@@ -41,6 +62,7 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             add::tool(),
             echo::tool(),
             slow_add::tool(),
+            divmod::tool(),
             cached_square::tool(),
         ])
         .serve_stdio()

@@ -53,9 +53,56 @@ impl ToolBench {
     }
 
     /// Adds shared state the tool takes as `State<T>`.
+    ///
+    /// This gives the `ToolBench` a state of its own (as if each were a separate server), so
+    /// calls of a `batch` tool made through different `ToolBench`es are never batched together,
+    /// even when they were given the same value. To batch them, give them one state with
+    /// [`with_shared_state`](Self::with_shared_state). Clones of a `ToolBench` share its state.
     #[must_use]
     pub fn with_state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
+        self
+    }
+
+    /// Uses `state` as the shared state of the calls, in place of any added with
+    /// [`with_state`](Self::with_state).
+    ///
+    /// Calls of a `#[tool(batch(...))]` tool are batched only with calls that share their state
+    /// (as calls to one server do), so `ToolBench`es meant to be batched together need clones of
+    /// one state:
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// use mcp_toolkit::{bench::ToolBench, tool, SharedState, State};
+    ///
+    /// /// Doubles numbers, counting its invocations.
+    /// #[tool(batch(max_size = 100, window = "1ms"))]
+    /// async fn double(numbers: Vec<u64>, State(calls): State<Arc<AtomicUsize>>) -> Vec<u64> {
+    ///     calls.fetch_add(1, Ordering::Relaxed);
+    ///     numbers.iter().map(|n| n * 2).collect()
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let invocations = Arc::new(AtomicUsize::new(0));
+    /// let mut state = SharedState::default();
+    /// state.insert(invocations.clone());
+    /// let calls: Vec<ToolBench> = (0..10)
+    ///     .map(|n| {
+    ///         ToolBench::new(double::tool(), serde_json::json!({ "number": n }))
+    ///             .with_shared_state(state.clone())
+    ///     })
+    ///     .collect();
+    /// let results = futures_util::future::join_all(calls.iter().map(ToolBench::call)).await;
+    /// assert!(results.iter().all(|result| !result.is_error()));
+    /// assert_eq!(invocations.load(Ordering::Relaxed), 1, "ten calls, one batch");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_shared_state(mut self, state: SharedState) -> Self {
+        self.state = state;
         self
     }
 
