@@ -24,7 +24,7 @@ use crate::protocol::jsonrpc::{Classified, Incoming, RequestId};
 use crate::protocol::messages::{CallToolParams, RequestMeta};
 use crate::tool::{Tool, ToolCall, ToolDef};
 
-/// The line limit of [`check_framing`]: at least `lines::KEEP`, so an oversized line's id is
+/// The line limit of `check_framing`: at least `lines::KEEP`, so an oversized line's id is
 /// looked for in the same bytes however the line arrived.
 const FRAMING_MAX_LINE: usize = 600;
 
@@ -132,7 +132,7 @@ fn meta_fields<'a>(meta: Option<&'a RequestMeta<'_>>) -> Option<MetaFields<'a>> 
 }
 
 /// Checks the cache key of `json` (when it is JSON): it is produced for any value serde_json
-/// reads that nests less than [`ALWAYS_KEYED_DEPTH`], means the same value, and is its own key.
+/// reads that nests less than `ALWAYS_KEYED_DEPTH`, means the same value, and is its own key.
 pub fn check_canonical_key(json: &str) {
     let Ok(raw) = serde_json::from_str::<&RawValue>(json) else {
         return;
@@ -197,7 +197,7 @@ enum Framed {
     Oversized(Option<RequestId>),
 }
 
-/// Frames `input` with [`LineBuffer`] as the connection does (every read framed before the
+/// Frames `input` with `LineBuffer` as the connection does (every read framed before the
 /// next), in one read and in reads of varying sizes, and checks both against a plain split on
 /// newlines; an oversized line's recovered id must be the line's id when the line has one.
 pub fn check_framing(input: &[u8]) {
