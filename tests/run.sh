@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, protocol, stdio-process and compile-fail tests, then the interop
-# tests that drive the quickstart server with the official Python and TypeScript MCP clients.
+# Runs every test: Rust unit, protocol, stdio-process and compile-fail tests, a 30 s fuzz smoke,
+# then the interop tests that drive the quickstart server with the official Python and
+# TypeScript MCP clients.
 # Installs what the interop tests need (pinned) under target/interop on first use.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,9 @@ echo "== cargo test"
 cargo build --examples
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+echo "== fuzz smoke (30 s of mutated messages through the fuzz checks; README, Fuzzing)"
+MCP_FUZZ_SMOKE_SECS=30 cargo test --workspace --lib fuzz_smoke -- --ignored --nocapture
 
 server="$root/target/debug/examples/quickstart"
 interop="$root/target/interop"

@@ -22,6 +22,10 @@ pub use context::RequestContext;
 pub use protocol::content::{CallToolResult, Content};
 pub use protocol::jsonrpc::ErrorObject;
 pub use protocol::messages::{Implementation, LogLevel, ToolAnnotations};
+/// Checks for the fuzz targets in `fuzz/`: not API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub use server::fuzzing;
 pub use server::{BuildError, Error, Server, ServerBuilder};
 pub use tool::schema;
 pub use tool::{

@@ -39,9 +39,23 @@ impl<'de: 'a, 'a> Visitor<'de> for FastCallVisitor<'a> {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<FastCall<'a>, M::Error> {
         let (mut version_ok, mut id, mut is_call, mut params) = (false, None, false, None);
+        let mut seen = 0u8;
         // `&str` (not `Cow`, which serde always copies): a key or value with escapes fails here
         // and takes the general path.
         while let Some(key) = map.next_key::<&'de str>()? {
+            // The general path refuses a repeated member; reading the last one here would answer
+            // a request it refuses (found by the fuzzer's differential check).
+            let bit = match key {
+                "jsonrpc" => 1,
+                "id" => 2,
+                "method" => 4,
+                "params" => 8,
+                _ => 0,
+            };
+            if seen & bit != 0 {
+                return Err(de::Error::custom("a repeated member"));
+            }
+            seen |= bit;
             match key {
                 "jsonrpc" => version_ok = map.next_value::<&'de str>()? == "2.0",
                 "id" => id = RequestId::from_raw(map.next_value::<&'de RawValue>()?),
@@ -84,6 +98,8 @@ mod tests {
             r#"{"jsonrpc":"1.0","id":7,"method":"tools/call","params":{"name":"add"}}"#,
             r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"add"}}"#,
             r#"[{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add"}}]"#,
+            r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"a"},"params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":7,"id":8,"method":"tools/call","params":{"name":"add"}}"#,
         ] {
             assert!(fast(line).is_none(), "{line}");
         }

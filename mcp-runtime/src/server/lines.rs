@@ -180,7 +180,11 @@ fn id_in_head(head: &[u8]) -> Option<RequestId> {
                     if depth == 1 && key_start.is_some_and(|s| &head[s..i] == b"id") {
                         let rest = trim_start(&head[i + 1..]);
                         if let Some(rest) = rest.strip_prefix(b":") {
-                            return parse_id_prefix(trim_start(rest));
+                            let value = trim_start(rest);
+                            let (id, len) = parse_id_prefix(value)?;
+                            // The whole value, not the `12` of `12.5` (or of a cut-off `123`).
+                            let after = trim_start(&value[len..]);
+                            return matches!(after.first(), Some(b',' | b'}')).then_some(id);
                         }
                     }
                 }
@@ -205,12 +209,8 @@ fn id_in_tail(tail: &[u8]) -> Option<RequestId> {
     let text = std::str::from_utf8(tail).ok()?;
     let at = text.rfind("\"id\"")?;
     let rest = text[at + 4..].trim_start().strip_prefix(':')?.trim_start();
-    let id = parse_id_prefix(rest.as_bytes())?;
-    let value_len = match &id {
-        RequestId::String(s) => s.len() + 2,
-        other => other.to_string().len(),
-    };
-    (rest[value_len..].trim() == "}").then_some(id)
+    let (id, len) = parse_id_prefix(rest.as_bytes())?;
+    (rest[len..].trim() == "}").then_some(id)
 }
 
 fn trim_start(bytes: &[u8]) -> &[u8] {
@@ -221,21 +221,21 @@ fn trim_start(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-/// An integer or an escape-free string at the start of `bytes`.
-fn parse_id_prefix(bytes: &[u8]) -> Option<RequestId> {
+/// An integer or an escape-free string at the start of `bytes`, and the length of its text.
+fn parse_id_prefix(bytes: &[u8]) -> Option<(RequestId, usize)> {
     if let Some(rest) = bytes.strip_prefix(b"\"") {
         let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-        (rest[end] == b'"').then(|| RequestId::String(String::from_utf8_lossy(&rest[..end]).into()))
+        (rest[end] == b'"').then(|| {
+            let id = RequestId::String(String::from_utf8_lossy(&rest[..end]).into());
+            (id, end + 2)
+        })
     } else {
         let end = bytes
             .iter()
             .position(|b| !(b.is_ascii_digit() || *b == b'-'))
             .unwrap_or(bytes.len());
-        std::str::from_utf8(&bytes[..end])
-            .ok()?
-            .parse()
-            .ok()
-            .map(RequestId::Number)
+        let n = std::str::from_utf8(&bytes[..end]).ok()?.parse().ok()?;
+        Some((RequestId::Number(n), end))
     }
 }
 
@@ -275,7 +275,8 @@ mod tests {
         let input = format!(
             "{{\"jsonrpc\":\"2.0\",\"id\":5,\"params\":\"{big}\"}}\n\
              {{\"method\":\"m\",\"params\":{{\"id\":1,\"v\":\"{big}\"}},\"jsonrpc\":\"2.0\",\"id\":\"s\"}}\n\
-             {{\"params\":\"{big}\"}}\n{{\"ok\":1}}\n"
+             {{\"params\":\"{big}\"}}\n{{\"ok\":1}}\n\
+             {{\"id\":12.5,\"params\":\"{big}\"}}\n{{\"params\":\"{big}\",\"id\":1e3}}\n"
         );
         let frames = feed(&mut lines, input.as_bytes());
         assert_eq!(
@@ -284,7 +285,9 @@ mod tests {
                 "oversized Some(Number(5))",
                 "oversized Some(String(\"s\"))",
                 "oversized None",
-                "{\"ok\":1}"
+                "{\"ok\":1}",
+                "oversized None",
+                "oversized None"
             ]
         );
     }

@@ -3,6 +3,8 @@
 mod connection;
 mod dispatch;
 mod fast_call;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod lines;
 mod reply;
 mod rpc_batch;
