@@ -54,19 +54,13 @@ fn cache_bytes() -> Option<u64> {
 // A current-thread runtime, like the other stdio examples: one client per process.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), mcp_toolkit::Error> {
-    let builder = Server::builder("memory_server", env!("CARGO_PKG_VERSION")).tools([
+    let mut builder = Server::builder("memory_server", env!("CARGO_PKG_VERSION")).tools([
         sleep::tool(),
         big::tool(),
         chatty::tool(),
     ]);
     if let Some(bytes) = cache_bytes() {
-        // TODO(issue 9): replace this warning with `builder = builder.cache_max_bytes(bytes);`
-        // (and make `builder` mut) once `ServerBuilder::cache_max_bytes` exists, then remove
-        // the `#[ignore]` of `cache_stays_within_its_byte_budget` in tests/memory.rs.
-        eprintln!(
-            "memory_server: MEMORY_SERVER_CACHE_BYTES={bytes} is ignored: \
-             the runtime has no cache byte budget yet"
-        );
+        builder = builder.cache_max_bytes(bytes);
     }
     builder.serve_stdio().await
 }

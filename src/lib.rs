@@ -45,7 +45,9 @@ pub use mcp_runtime::*;
 ///   [`FromToolCall`] type when marked `#[extract]` (not in `batch` tools).
 /// - **Annotations**: `read_only`, `destructive`, `idempotent`, `open_world`, each also as
 ///   `= true`/`= false`.
-/// - **Performance**: `cache_ttl = 300` (or `"5m"`) and `cache_capacity = N`, `timeout = "5s"`,
+/// - **Performance**: `cache_ttl = 300` (or `"5m"`) with `cache_capacity = N` and
+///   `cache_max_bytes = N` (an `#[extract]`ed argument of a cached tool must implement
+///   [`CacheKey`], so its value keys the results), `timeout = "5s"`,
 ///   `batch` / `batch(max_size = N, window = "2ms", key = "id")` (the function takes `Vec<K>`,
 ///   the tool one `K`), `concurrency = N`, `rate_limit = "10/s"`, and `layer = expr` for any
 ///   tower layer. See

@@ -70,21 +70,52 @@ async fn key_order_and_whitespace_do_not_matter_over_the_wire() {
         .tool(keyed::tool())
         .build()
         .unwrap();
-    let client = server.connect_in_memory().modern();
     let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
-    for arguments in [
-        r#"{"a":1,"b":{"x":1,"y":2}}"#,
-        r#"{ "b" : { "y" : 2, "x" : 1 }, "a" : 1 }"#,
-    ] {
-        let request = format!(r#"{{"name":"keyed","arguments":{arguments},{meta}}}"#);
-        let params: Value = serde_json::from_str(&request).unwrap();
-        client.request("tools/call", params).await.unwrap();
+    // Sent as written (a `Value` would be re-serialized in one canonical order).
+    let variants = [
+        r#"{"a":1,"b":{"x":[1,{"p":1,"q":2}],"y":2}}"#,
+        r#"{ "b" : { "y" : 2 , "x" : [ 1 , { "q" : 2 , "p" : 1 } ] } , "a" : 1 }"#,
+        "{\t\"b\":{\"x\":[1,{\"q\":2,\"p\":1}],\t\"y\":2},\"\\u0061\":1}",
+        r#"{"b":{"y":2,"x":[ 1,{"p":1, "q":2} ]},"a":1}"#,
+    ];
+    let mut input = Vec::new();
+    for (id, arguments) in variants.iter().enumerate() {
+        input.extend_from_slice(
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"keyed","arguments":{arguments},{meta}}}}}"#)
+                .as_bytes(),
+        );
+        input.push(b'\n');
     }
-    assert_eq!(KEYED_RUN.load(Ordering::SeqCst), 1);
+    let mut output = Vec::new();
+    server.serve(&input[..], &mut output).await.unwrap();
+    let texts: Vec<Value> = output
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            serde_json::from_slice::<Value>(line).unwrap()["result"]["content"][0]["text"].clone()
+        })
+        .collect();
+    assert_eq!(texts.len(), variants.len());
+    assert!(texts.iter().all(|text| *text == texts[0]), "{texts:?}");
+    assert_eq!(
+        KEYED_RUN.load(Ordering::SeqCst),
+        1,
+        "one run for every way of writing it"
+    );
+    // A different value misses.
+    let client = server.connect_in_memory().modern();
+    client
+        .call_tool(
+            "keyed",
+            json!({"a": 1, "b": {"x": [1, {"p": 1, "q": 3}], "y": 2}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(KEYED_RUN.load(Ordering::SeqCst), 2);
     // A client can bypass or refresh the cache for one call.
     let bypass = json!({"name": "keyed", "arguments": {"a": 1, "b": {"x": 1, "y": 2}}, "_meta": {"mcp-toolkit/cache": "bypass"}});
     client.request("tools/call", bypass).await.unwrap();
-    assert_eq!(KEYED_RUN.load(Ordering::SeqCst), 2);
+    assert_eq!(KEYED_RUN.load(Ordering::SeqCst), 3);
     let refresh = json!({"name": "keyed", "arguments": {"a": 1, "b": {"y": 2, "x": 1}}, "_meta": {"mcp-toolkit/cache": "refresh"}});
     client.request("tools/call", refresh).await.unwrap();
     client
@@ -93,7 +124,7 @@ async fn key_order_and_whitespace_do_not_matter_over_the_wire() {
         .unwrap();
     assert_eq!(
         KEYED_RUN.load(Ordering::SeqCst),
-        3,
+        4,
         "refresh ran and stored; the next call hit"
     );
     let invalid = json!({"name": "keyed", "arguments": {"a": 1, "b": 2}, "_meta": {"mcp-toolkit/cache": "sometimes"}});

@@ -28,8 +28,8 @@ fn assert_bounded(measurement: &Measurement, what_bounds_it: &str) {
     }
 }
 
-/// 100,000 calls of a 30 s tool, replies unread. Today every call is accepted, at about 1 KiB
-/// each (about 100 MiB); with a cap on calls in flight the server stops reading stdin.
+/// 100,000 calls of a 30 s tool, replies unread. Accepting every call would cost about 1 KiB
+/// each (about 100 MiB); with its cap on calls in flight the server stops reading stdin.
 #[test]
 fn call_flood_is_held_back() {
     let measurement = Flood {
@@ -45,8 +45,8 @@ fn call_flood_is_held_back() {
     );
 }
 
-/// 200,000 progress notifications from one call to a client reading 4 KiB per 4 ms. Today
-/// every one is queued (about 50 MiB); with coalescing only the latest pending one is kept.
+/// 200,000 progress notifications from one call to a client reading 4 KiB per 4 ms. Queuing
+/// every one would cost about 50 MiB; coalesced, a call keeps at most 16 pending.
 #[test]
 fn progress_to_a_slow_reader_is_coalesced() {
     let measurement = Progress {
@@ -64,12 +64,10 @@ fn progress_to_a_slow_reader_is_coalesced() {
     );
 }
 
-/// 64 distinct 1 MiB cached results with a 4 MiB budget. Today the cache counts entries
-/// (10,000 by default), so all 64 MiB stay. (The debug build serializes about 15 MiB/s of
-/// JSON text, which is what keeps this load small.)
+/// 64 distinct 1 MiB cached results with a 4 MiB budget: unbounded, all 64 MiB would stay
+/// (a cache that counts entries holds 10,000 by default). (The debug build serializes about
+/// 15 MiB/s of JSON text, which is what keeps this load small.)
 #[test]
-#[ignore = "needs ServerBuilder::cache_max_bytes (issue 9): memory_server ignores \
-            MEMORY_SERVER_CACHE_BYTES until then"]
 fn cache_stays_within_its_byte_budget() {
     let measurement = Cache {
         calls: 64,

@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
 const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
-                       cache_ttl, cache_capacity, timeout, concurrency, rate_limit, batch, layer";
+                       cache_ttl, cache_capacity, cache_max_bytes, timeout, concurrency, rate_limit, batch, layer";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -21,6 +21,7 @@ pub(crate) struct ToolOptions {
     pub open_world: Option<Hint>,
     pub cache_ttl: Option<Millis>,
     pub cache_capacity: Option<Count>,
+    pub cache_max_bytes: Option<Count>,
     pub timeout: Option<Millis>,
     pub concurrency: Option<Count>,
     pub rate_limit: Option<Rate>,
@@ -109,6 +110,7 @@ impl ToolOptions {
                 meta,
             ),
             "cache_capacity" => set_once(&mut self.cache_capacity, count_value(meta)?, meta),
+            "cache_max_bytes" => set_once(&mut self.cache_max_bytes, count_value(meta)?, meta),
             "timeout" => set_once(
                 &mut self.timeout,
                 duration_value(meta, DurationForm::Text)?,

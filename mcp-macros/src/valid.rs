@@ -186,11 +186,16 @@ fn contains_impl_trait(ty: &Type) -> bool {
 
 fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
     let options = &tool.options;
-    if let (Some(capacity), None) = (options.cache_capacity, options.cache_ttl) {
-        errors.push(syn::Error::new(
-            capacity.span,
-            "`cache_capacity` needs `cache_ttl`, as in `cache_ttl = 300`",
-        ));
+    for (option, name) in [
+        (options.cache_capacity, "cache_capacity"),
+        (options.cache_max_bytes, "cache_max_bytes"),
+    ] {
+        if let (Some(count), None) = (option, options.cache_ttl) {
+            errors.push(syn::Error::new(
+                count.span,
+                format!("`{name}` needs `cache_ttl`, as in `cache_ttl = 300`"),
+            ));
+        }
     }
     let Some(batch) = &options.batch else { return };
     if let Some(timeout) = options.timeout {

@@ -29,8 +29,8 @@ pub use server::fuzzing;
 pub use server::{BuildError, Error, Server, ServerBuilder};
 pub use tool::schema;
 pub use tool::{
-    is_valid_tool_name, Args, BoxError, ContentStream, FromToolCall, IntoToolResult, Json,
-    SharedState, State, StateRequirement, Tool, ToolCall, ToolDef, ToolService,
+    is_valid_tool_name, Args, BoxError, CacheKey, ContentStream, FromToolCall, IntoToolResult,
+    Json, SharedState, State, StateRequirement, Tool, ToolCall, ToolDef, ToolService,
 };
 #[doc(hidden)]
 pub use tool::{

@@ -90,3 +90,9 @@ impl<L: tower::Layer<crate::ToolService>> ToolLayer for L {}
 pub fn tool_layer<L: ToolLayer>(layer: L) -> L {
     layer
 }
+
+/// Appends one keyed extractor's value to a call's cache key: what the `__cache_key` function
+/// of a cached `#[tool]` with `#[extract]`ed arguments does for each.
+pub fn push_cache_key<T: crate::CacheKey>(key: &mut String, value: &T) {
+    crate::layer::cache::push_key_part(key, &value.cache_key());
+}

@@ -133,8 +133,8 @@ struct Inner<K, V> {
 
 /// The batches being gathered, one per shared state.
 struct Batches<K, V> {
-    /// Keyed by [`SharedState::id`]: a pending batch holds its state, so the id stays unique.
-    by_state: HashMap<usize, Pending<K, V>>,
+    /// Keyed by [`SharedState::id`], which is never reused.
+    by_state: HashMap<u64, Pending<K, V>>,
     /// Numbers each batch, so a window timer only flushes its own.
     next_generation: u64,
 }
@@ -228,7 +228,7 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
     }
 
     /// Runs the batch pending for a state if it is still batch `generation`.
-    fn flush(&self, state_id: usize, generation: u64) {
+    fn flush(&self, state_id: u64, generation: u64) {
         let Pending {
             keys,
             waiters,

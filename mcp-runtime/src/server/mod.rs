@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::layer::cache::ToolCache;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::{meta_keys, Implementation};
 use crate::tool::{is_valid_tool_name, BoxError, SharedState, Tool, ToolCall, ToolService};
@@ -84,6 +85,7 @@ pub struct ServerBuilder {
     list_ttl: Duration,
     max_message_bytes: usize,
     max_calls_in_flight: usize,
+    cache_max_bytes: u64,
     shutdown_grace: Duration,
     default_timeout: Option<Duration>,
     layers: Vec<ToolWrapper>,
@@ -113,6 +115,7 @@ impl ServerBuilder {
             list_ttl: Duration::from_secs(300),
             max_message_bytes: 16 * 1024 * 1024,
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             default_timeout: None,
             layers: Vec::new(),
@@ -174,6 +177,14 @@ impl ServerBuilder {
     /// messages than this is refused (-32600).
     pub fn max_calls_in_flight(mut self, calls: usize) -> Self {
         self.max_calls_in_flight = calls.max(1);
+        self
+    }
+
+    /// The byte budget of the server's result caches (256 MiB by default): the cached tools
+    /// without a budget of their own (`cache_max_bytes`) share it evenly. Results, keys and
+    /// bookkeeping all count; the least useful entries make room for new ones.
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_max_bytes = bytes;
         self
     }
 
@@ -253,6 +264,7 @@ impl ServerBuilder {
             tool_entries
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
+        self.make_cache_stores();
         let server_meta = json!({ meta_keys::SERVER_INFO: self.info });
         let modern_result_fields = format!(r#""resultType":"complete","_meta":{server_meta}"#)
             .into_bytes()
@@ -274,6 +286,21 @@ impl ServerBuilder {
                 modern_result_fields,
             }),
         })
+    }
+
+    /// Gives each cached tool a store of this server's own, within the byte budget.
+    fn make_cache_stores(&mut self) {
+        let caches: Vec<ToolCache> = self
+            .tools
+            .iter()
+            .filter_map(|t| t.cache().cloned())
+            .collect();
+        let sharing = caches.iter().filter(|c| c.max_bytes().is_none()).count();
+        let share = self.cache_max_bytes / (sharing.max(1) as u64);
+        for cache in caches {
+            let store = cache.new_store(share);
+            self.state.insert_cache_store(cache.id(), store);
+        }
     }
 
     /// Builds the server and serves it on this process's stdin and stdout until stdin closes.
@@ -363,6 +390,9 @@ impl Server {
         Ok(self.serve(reader, writer).await?)
     }
 }
+
+/// The byte budget of a server's result caches, by default.
+const DEFAULT_CACHE_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Calls one connection may have running at once, by default: far more than any client keeps
 /// in flight, and a few MiB of memory at most (about 1 KiB per waiting call).

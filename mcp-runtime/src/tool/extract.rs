@@ -53,6 +53,50 @@ pub trait FromToolCall: Sized {
     }
 }
 
+/// An extracted value that keys a cached tool's results: callers whose values differ never
+/// share cached results.
+///
+/// A cached tool (`cache_ttl`) with an `#[extract]`ed argument must have it implement this
+/// trait (or the tool does not compile): what an extractor takes from the call (a tenant, a
+/// user) usually changes the result, and a cache keyed by the arguments alone would serve one
+/// caller's result to another. `State<T>` and `RequestContext` need nothing: caches are kept
+/// per server, and the context does not change results.
+///
+/// ```
+/// use mcp_toolkit::{tool, BoxError, CacheKey, FromToolCall, ToolCall};
+///
+/// struct Tenant(String);
+///
+/// impl FromToolCall for Tenant {
+///     fn from_tool_call(call: &ToolCall) -> Result<Self, BoxError> {
+///         let id = call.context().request_id().to_string(); // say, from an auth token
+///         Ok(Tenant(id))
+///     }
+/// }
+///
+/// impl CacheKey for Tenant {
+///     fn cache_key(&self) -> String {
+///         self.0.clone()
+///     }
+/// }
+///
+/// /// The tenant's report for a day.
+/// #[tool(cache_ttl = 60)]
+/// async fn report(#[extract] tenant: Tenant, day: String) -> String {
+///     format!("{}'s report for {day}", tenant.0)
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is taken with `#[extract]` by a cached tool, but its value is not part of the cache key",
+    label = "callers with different `{Self}` values would be served each other's cached results",
+    note = "implement `mcp_toolkit::CacheKey` for `{Self}` so that its value keys the cache, or remove `cache_ttl`"
+)]
+pub trait CacheKey {
+    /// What tells this value's results apart from another's: equal for values whose calls
+    /// may share results, different otherwise.
+    fn cache_key(&self) -> String;
+}
+
 /// Shared state a tool needs: a type that must be registered on the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateRequirement {

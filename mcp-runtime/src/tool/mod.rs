@@ -9,6 +9,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use tower::{Layer, Service, ServiceExt};
 
-pub use extract::{Args, FromToolCall, State, StateRequirement};
+pub use extract::{Args, CacheKey, FromToolCall, State, StateRequirement};
 pub use output::{ContentStream, IntoToolResult, Json};
 #[doc(hidden)]
 pub use output::{
@@ -27,7 +28,7 @@ pub use output::{
 pub use service::ToolService;
 
 use crate::context::RequestContext;
-use crate::layer::cache::ToolCache;
+use crate::layer::cache::{Store, ToolCache};
 use crate::layer::rate_limit::RateLimitLayer;
 use crate::layer::timeout::TimeoutLayer;
 use crate::protocol::content::CallToolResult;
@@ -48,44 +49,85 @@ pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxErro
 #[derive(Clone)]
 pub struct SharedState(Arc<StateMap>);
 
-type StateMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+struct StateMap {
+    /// Identifies this set of values; a changed copy gets a new one (never reused).
+    id: u64,
+    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    /// The result stores of the server's cached tools, by [`ToolCache`] id.
+    caches: HashMap<u64, Arc<Store>>,
+}
+
+impl StateMap {
+    fn new() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        StateMap {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            values: HashMap::new(),
+            caches: HashMap::new(),
+        }
+    }
+}
+
+impl Clone for StateMap {
+    /// A copy about to change: it is a different set of values.
+    fn clone(&self) -> Self {
+        StateMap {
+            values: self.values.clone(),
+            caches: self.caches.clone(),
+            ..StateMap::new()
+        }
+    }
+}
 
 impl Default for SharedState {
     /// No values. Every empty set is the same one until a value is added, so calls made
     /// without a server (`Tool::call_json`, say) still share batches.
     fn default() -> Self {
         static EMPTY: OnceLock<Arc<StateMap>> = OnceLock::new();
-        SharedState(EMPTY.get_or_init(Arc::default).clone())
+        SharedState(EMPTY.get_or_init(|| Arc::new(StateMap::new())).clone())
     }
 }
 
 impl SharedState {
     /// Adds a value, replacing any earlier value of the same type.
     pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        Arc::make_mut(&mut self.0).insert(TypeId::of::<T>(), Arc::new(value));
+        Arc::make_mut(&mut self.0)
+            .values
+            .insert(TypeId::of::<T>(), Arc::new(value));
     }
 
     /// The value of type `T`, if one was added.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.0
+            .values
             .get(&TypeId::of::<T>())
             .and_then(|value| value.downcast_ref())
     }
 
-    /// Identifies this set of values: clones share it, separately built sets do not.
-    pub(crate) fn id(&self) -> usize {
-        Arc::as_ptr(&self.0) as *const () as usize
+    /// Identifies this set of values: clones share it, separately built (or changed) sets
+    /// never do, even after the first is gone.
+    pub(crate) fn id(&self) -> u64 {
+        self.0.id
     }
 
     pub(crate) fn contains(&self, type_id: TypeId) -> bool {
-        self.0.contains_key(&type_id)
+        self.0.values.contains_key(&type_id)
+    }
+
+    /// The store a cached tool keeps this server's results in.
+    pub(crate) fn cache_store(&self, cache: u64) -> Option<&Arc<Store>> {
+        self.0.caches.get(&cache)
+    }
+
+    pub(crate) fn insert_cache_store(&mut self, cache: u64, store: Arc<Store>) {
+        Arc::make_mut(&mut self.0).caches.insert(cache, store);
     }
 }
 
 impl std::fmt::Debug for SharedState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SharedState")
-            .field("values", &self.0.len())
+            .field("values", &self.0.values.len())
             .finish()
     }
 }
@@ -394,10 +436,16 @@ impl Tool {
         tool
     }
 
-    /// Caches successful results for `ttl`, keeping at most `capacity` argument sets.
+    /// Caches successful results for `ttl`, keeping at most `capacity` argument sets per
+    /// server, within the server's byte budget.
     /// (`#[tool(cache_ttl = 300, cache_capacity = 10_000)]`)
     pub fn cached(self, ttl: Duration, capacity: u64) -> Self {
-        let cache = ToolCache::new(ttl, capacity);
+        self.with_cache(ToolCache::new(ttl, capacity))
+    }
+
+    /// Caches successful results in `cache` (configured with a byte budget or keyed
+    /// extractors, say). Each server the tool is registered with keeps its own results.
+    pub fn with_cache(self, cache: ToolCache) -> Self {
         let mut tool = self.layer(cache.layer());
         tool.cache = Some(cache);
         tool

@@ -1,0 +1,264 @@
+//! Where cached results live: one store per tool per server, each within a byte budget.
+//!
+//! A [`ToolCache`] is the tool's cache as its code sees it (settings, counters, invalidation).
+//! Its entries live in stores: each server the tool is registered with makes one when it is
+//! built and keeps it with the server's shared state, so servers in one process (tenants with
+//! their own databases, parallel tests) never see each other's results; calls made outside
+//! any server use a store of the cache's own.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::key::canonical_key;
+use super::CacheStats;
+use crate::protocol::content::CallToolResult;
+use crate::tool::{SharedState, ToolCall};
+
+/// The byte budget of a cache used outside any server, unless the cache sets its own.
+pub const DEFAULT_STANDALONE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What an entry costs beyond its key and result: moka's bookkeeping and ours, roughly.
+const ENTRY_OVERHEAD: u64 = 160;
+
+pub(crate) type Store = moka::future::Cache<Arc<str>, Entry, foldhash::fast::RandomState>;
+
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub result: Arc<CallToolResult>,
+    /// Checked on every read against tokio's clock, so paused time in tests expires entries.
+    pub expires: Instant,
+    /// The result's size as JSON, what it weighs against the budget.
+    pub bytes: u64,
+}
+
+/// Adds what an extractor's value contributes to a call's cache key; `false` when the value
+/// cannot be taken from this call (then the call is not cached at all).
+pub type KeyParts = fn(&ToolCall, &mut String) -> bool;
+
+/// A tool's cache: its layer, and a handle to invalidate entries and read counters.
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_runtime::layer::cache::ToolCache;
+///
+/// let cache = ToolCache::new(Duration::from_secs(300), 10_000);
+/// # let tool = mcp_runtime::Tool::from_fn(mcp_runtime::ToolDef::new("t", Default::default()), |_: mcp_runtime::ToolCall| async {
+/// #     Ok::<_, std::convert::Infallible>(mcp_runtime::CallToolResult::text("ok"))
+/// # });
+/// let cached = tool.with_cache(cache.clone());
+/// // Later, when the data changed (in every server the tool serves):
+/// cache.invalidate_all();
+/// ```
+#[derive(Clone)]
+pub struct ToolCache {
+    pub(super) inner: Arc<CacheInner>,
+}
+
+pub(super) struct CacheInner {
+    id: u64,
+    pub(super) ttl: Duration,
+    capacity: u64,
+    max_bytes: Option<u64>,
+    pub(super) key_parts: Option<KeyParts>,
+    pub(super) hits: AtomicU64,
+    pub(super) misses: AtomicU64,
+    /// For calls made outside any server.
+    standalone: OnceLock<Arc<Store>>,
+    /// The stores of the servers this cache serves in.
+    servers: Mutex<Vec<Weak<Store>>>,
+}
+
+impl std::fmt::Debug for ToolCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolCache")
+            .field("ttl", &self.inner.ttl)
+            .field("capacity", &self.inner.capacity)
+            .field("max_bytes", &self.inner.max_bytes)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl ToolCache {
+    /// A cache keeping results for `ttl`, at most `capacity` of them per server. Its byte
+    /// budget is its server's share ([`ServerBuilder::cache_max_bytes`]) unless set with
+    /// [`ToolCache::with_max_bytes`].
+    ///
+    /// [`ServerBuilder::cache_max_bytes`]: crate::ServerBuilder::cache_max_bytes
+    pub fn new(ttl: Duration, capacity: u64) -> Self {
+        Self::from_parts(ttl, capacity.max(1), None, None)
+    }
+
+    fn from_parts(
+        ttl: Duration,
+        capacity: u64,
+        max_bytes: Option<u64>,
+        key_parts: Option<KeyParts>,
+    ) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        ToolCache {
+            inner: Arc::new(CacheInner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                ttl,
+                capacity,
+                max_bytes,
+                key_parts,
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                standalone: OnceLock::new(),
+                servers: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The same settings with a byte budget of its own (per server): results, keys and
+    /// bookkeeping together stay within `bytes`. (`#[tool(cache_max_bytes = ...)]`)
+    ///
+    /// Configure before use: this makes a new, empty cache.
+    #[must_use]
+    pub fn with_max_bytes(self, bytes: u64) -> Self {
+        let inner = &self.inner;
+        Self::from_parts(inner.ttl, inner.capacity, Some(bytes), inner.key_parts)
+    }
+
+    /// The same settings, with calls also keyed by what `parts` adds: the values of extracted
+    /// arguments (a tenant, a user) that change a tool's results. What `#[tool]` uses for
+    /// `#[extract]`ed arguments, which must implement [`CacheKey`](crate::CacheKey).
+    ///
+    /// Configure before use: this makes a new, empty cache.
+    #[must_use]
+    pub fn keyed_by(self, parts: KeyParts) -> Self {
+        let inner = &self.inner;
+        Self::from_parts(inner.ttl, inner.capacity, inner.max_bytes, Some(parts))
+    }
+
+    /// The byte budget set with [`ToolCache::with_max_bytes`], if any.
+    pub fn max_bytes(&self) -> Option<u64> {
+        self.inner.max_bytes
+    }
+
+    /// Hit and miss counts so far, over every server.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.inner.hits.load(Ordering::Relaxed),
+            misses: self.inner.misses.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Drops every entry, in every server.
+    pub fn invalidate_all(&self) {
+        for store in self.stores() {
+            store.invalidate_all();
+        }
+    }
+
+    /// Drops the entries for these arguments, in every server (for every value of the keyed
+    /// extractors, when there are some).
+    pub async fn invalidate(&self, arguments: &Value) {
+        let raw = serde_json::value::to_raw_value(arguments).ok();
+        let Some(key) = canonical_key(raw.as_deref()) else {
+            return;
+        };
+        for store in self.stores() {
+            if self.inner.key_parts.is_none() {
+                store.invalidate(key.as_str()).await;
+                continue;
+            }
+            let prefix: Arc<str> = format!("{key}\0").into();
+            let exact: Arc<str> = key.as_str().into();
+            let _ = store.invalidate_entries_if(move |entry_key, _| {
+                entry_key.starts_with(&*prefix) || *entry_key == exact
+            });
+        }
+    }
+
+    /// Every store with entries of this cache.
+    fn stores(&self) -> Vec<Arc<Store>> {
+        let mut servers = self.inner.servers.lock().unwrap_or_else(|e| e.into_inner());
+        servers.retain(|store| store.strong_count() > 0);
+        let mut stores: Vec<Arc<Store>> = servers.iter().filter_map(Weak::upgrade).collect();
+        stores.extend(self.inner.standalone.get().cloned());
+        stores
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// A store for one server, holding at most `budget` bytes (or the cache's own budget).
+    pub(crate) fn new_store(&self, budget: u64) -> Arc<Store> {
+        let store = Arc::new(self.build_store(self.inner.max_bytes.unwrap_or(budget)));
+        let mut servers = self.inner.servers.lock().unwrap_or_else(|e| e.into_inner());
+        servers.retain(|store| store.strong_count() > 0);
+        servers.push(Arc::downgrade(&store));
+        store
+    }
+
+    /// The store that serves calls with this shared state.
+    pub(super) fn store_for(&self, state: &SharedState) -> Arc<Store> {
+        match state.cache_store(self.inner.id) {
+            Some(store) => store.clone(),
+            None => self
+                .inner
+                .standalone
+                .get_or_init(|| {
+                    let budget = self.inner.max_bytes.unwrap_or(DEFAULT_STANDALONE_BYTES);
+                    Arc::new(self.build_store(budget))
+                })
+                .clone(),
+        }
+    }
+
+    fn build_store(&self, budget: u64) -> Store {
+        // Every entry weighs at least its share of the budget under the entry count, so both
+        // bounds hold: at most `capacity` entries, at most `budget` bytes.
+        let least = (budget / self.inner.capacity).max(1);
+        let builder = moka::future::Cache::builder()
+            .max_capacity(budget)
+            .weigher(move |key: &Arc<str>, entry: &Entry| {
+                let bytes = key.len() as u64 + entry.bytes + ENTRY_OVERHEAD;
+                u32::try_from(bytes.max(least)).unwrap_or(u32::MAX)
+            })
+            // A backstop so expired entries also leave memory; reads check `Entry::expires`.
+            .time_to_live(self.inner.ttl);
+        let builder = if self.inner.key_parts.is_some() {
+            // `invalidate(args)` then drops the entries of every extractor value.
+            builder.support_invalidation_closures()
+        } else {
+            builder
+        };
+        // moka hashes a key several times per miss, and rehashes its table as entries churn:
+        // SipHash took a third of a miss's time. foldhash is seeded at random too.
+        builder.build_with_hasher(foldhash::fast::RandomState::default())
+    }
+
+    pub(super) fn entry(&self, result: CallToolResult) -> Entry {
+        Entry {
+            bytes: json_size(&result),
+            result: Arc::new(result),
+            expires: Instant::now() + self.inner.ttl,
+        }
+    }
+}
+
+/// How many bytes `result` takes as JSON, counted without writing it anywhere.
+fn json_size(result: &CallToolResult) -> u64 {
+    struct Count(u64);
+    impl io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, result);
+    count.0
+}
