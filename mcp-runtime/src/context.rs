@@ -2,6 +2,7 @@
 //! cancellation.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::Waker;
 
@@ -38,6 +39,9 @@ struct OutboxShared {
     /// Calls with notes to collect, each listed once. Weak: a call that ended (or whose
     /// connection did) is not kept alive by being listed.
     listed: Mutex<Vec<Weak<ContextInner>>>,
+    /// Set when a call is listed: the connection checks it on every pass, the lock only when
+    /// something is there.
+    pending: AtomicBool,
     /// The connection's task, woken when a call is listed.
     waker: AtomicWaker,
 }
@@ -49,6 +53,7 @@ impl Outbox {
 
     fn list(&self, call: Weak<ContextInner>) {
         lock(&self.0.listed).push(call);
+        self.0.pending.store(true, Ordering::Release);
         self.0.waker.wake();
     }
 
@@ -59,6 +64,9 @@ impl Outbox {
 
     /// Writes the notes of every listed call; `false` when there were none.
     pub(crate) fn collect(&self, out: &mut Vec<u8>) -> bool {
+        if !self.0.pending.swap(false, Ordering::Acquire) {
+            return false;
+        }
         let listed = std::mem::take(&mut *lock(&self.0.listed));
         for call in listed.iter().filter_map(Weak::upgrade) {
             call.write_notes(out, false);
