@@ -1,6 +1,7 @@
 //! A fixed server for load tests, so the same load can be driven against it and against other
 //! MCP servers: `cargo build --release --example bench_server`, then drive
-//! `target/release/examples/bench_server` over stdio.
+//! `target/release/examples/bench_server` over stdio, or over Streamable HTTP with
+//! `bench_server --http 127.0.0.1:PORT`.
 
 use std::time::Duration;
 
@@ -52,19 +53,33 @@ async fn cached_square(k: i64) -> i64 {
     k.wrapping_mul(k)
 }
 
-// One client per stdio process: a current-thread runtime answers each message with one thread
-// wake-up (the multi-thread runtime wakes a second worker to look for work, about doubling the
-// CPU per call and halving calls/s with one call in flight; see `cargo bench --bench stdio`).
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), mcp_toolkit::Error> {
-    Server::builder("bench_server", env!("CARGO_PKG_VERSION"))
-        .tools([
-            add::tool(),
-            echo::tool(),
-            slow_add::tool(),
-            divmod::tool(),
-            cached_square::tool(),
-        ])
-        .serve_stdio()
-        .await
+/// `bench_server` serves stdio; `bench_server --http 127.0.0.1:PORT` serves Streamable HTTP at
+/// `http://127.0.0.1:PORT/mcp`.
+fn main() -> Result<(), mcp_toolkit::Error> {
+    let server = Server::builder("bench_server", env!("CARGO_PKG_VERSION")).tools([
+        add::tool(),
+        echo::tool(),
+        slow_add::tool(),
+        divmod::tool(),
+        cached_square::tool(),
+    ]);
+    let mut args = std::env::args().skip(1);
+    match (args.next().as_deref(), args.next()) {
+        // Many connections at once: the multi-thread runtime spreads them over the cores.
+        (Some("--http"), Some(addr)) => {
+            tokio::runtime::Runtime::new()?.block_on(server.serve_http(addr))
+        }
+        // One client per stdio process: a current-thread runtime answers each message with one
+        // thread wake-up (the multi-thread runtime wakes a second worker to look for work, about
+        // doubling the CPU per call and halving calls/s with one call in flight; see
+        // `cargo bench --bench stdio`).
+        (None, _) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(server.serve_stdio()),
+        _ => {
+            eprintln!("usage: bench_server [--http ADDR]");
+            std::process::exit(2);
+        }
+    }
 }

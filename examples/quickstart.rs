@@ -1,4 +1,5 @@
-//! A small MCP server over stdio: `cargo run --example quickstart`.
+//! A small MCP server over stdio: `cargo run --example quickstart`, or over Streamable HTTP:
+//! `cargo run --example quickstart -- --http 127.0.0.1:3000`.
 //!
 //! Try it with the MCP Inspector (`npx @modelcontextprotocol/inspector cargo run --example
 //! quickstart`) or add it to Claude Desktop's `mcpServers` as a command.
@@ -91,18 +92,16 @@ fn default_step() -> u64 {
     100
 }
 
-// One client per stdio process: a current-thread runtime answers each message with one thread
-// wake-up (the multi-thread runtime wakes a second worker to look for work, about doubling the
-// CPU per call and halving calls/s with one call in flight; see `cargo bench --bench stdio`).
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), mcp_toolkit::Error> {
+/// `quickstart` serves stdio; `quickstart --http 127.0.0.1:3000` serves Streamable HTTP at
+/// `http://127.0.0.1:3000/mcp`.
+fn main() -> Result<(), mcp_toolkit::Error> {
     // stdout carries the protocol; logs go to stderr.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
 
-    Server::builder("quickstart", env!("CARGO_PKG_VERSION"))
+    let server = Server::builder("quickstart", env!("CARGO_PKG_VERSION"))
         .instructions("A calculator and a notepad. Use `countdown` to see progress notifications.")
         .tools([
             add::tool(),
@@ -111,7 +110,24 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             list_notes::tool(),
             countdown::tool(),
         ])
-        .state(Notes::default())
-        .serve_stdio()
-        .await
+        .state(Notes::default());
+    let mut args = std::env::args().skip(1);
+    match (args.next().as_deref(), args.next()) {
+        // Many connections at once: the multi-thread runtime spreads them over the cores.
+        (Some("--http"), Some(addr)) => tokio::runtime::Runtime::new()?.block_on(async {
+            eprintln!("quickstart: serving MCP at http://{addr}/mcp (Ctrl-C stops)");
+            server.serve_http(addr).await
+        }),
+        // One client per stdio process: a current-thread runtime answers each message with one
+        // thread wake-up (the multi-thread runtime wakes a second worker to look for work, about
+        // doubling the CPU per call; see `cargo bench --bench stdio`).
+        (None, _) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(server.serve_stdio()),
+        _ => {
+            eprintln!("usage: quickstart [--http ADDR]");
+            std::process::exit(2);
+        }
+    }
 }

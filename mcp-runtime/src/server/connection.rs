@@ -20,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use super::call::{call_result, poll_guarded, Outcome};
 use super::dispatch::{Action, Dispatcher, PendingCall, Session};
 use super::lines::{Frame, LineBuffer};
 use super::reply::write_call_result;
@@ -27,11 +28,9 @@ use super::rpc_batch::{self, BatchId, RpcBatches};
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
 use crate::layer::ready::call_or_queue;
-use crate::private::panic_message;
-use crate::protocol::content::CallToolResult;
 use crate::protocol::jsonrpc::{write_error, ErrorObject, RequestId, INVALID_REQUEST};
 use crate::protocol::version::Era;
-use crate::tool::{failure_result, BoxError, ToolFuture, ToolService};
+use crate::tool::{ToolFuture, ToolService};
 
 /// Stop reading while this much output waits for a slow client.
 const MAX_BACKLOG: usize = 16 * 1024 * 1024;
@@ -42,8 +41,6 @@ const MAX_BACKLOG: usize = 16 * 1024 * 1024;
 /// instead of taking turns. Measured on `benches/stdio.rs` with 64 in flight: 45% of the echo
 /// limit when writing once per pass, 81–89% with 2–4 KiB writes, 63–66% with 8 KiB.
 const EARLY_WRITE_BYTES: usize = 4096;
-
-type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
 
 pin_project! {
     /// A call that did not finish on its first poll.
@@ -106,15 +103,6 @@ impl Future for InFlight {
     }
 }
 
-/// Polls a tool future, turning a panic into an outcome instead of unwinding into the server.
-fn poll_guarded(future: &mut ToolFuture, cx: &mut Context<'_>) -> Poll<Outcome> {
-    match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-        Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
-        Err(panic) => Poll::Ready(Err(panic)),
-    }
-}
-
 pub(crate) struct Connection<R, W> {
     server: Arc<ServerInner>,
     reader: R,
@@ -135,6 +123,9 @@ pub(crate) struct Connection<R, W> {
     frames_waiting: bool,
     /// After end of input: when unfinished calls are abandoned.
     deadline: Option<Pin<Box<Sleep>>>,
+    /// When it completes, input is treated as ended (graceful shutdown). Kept in a
+    /// `FuturesUnordered`, which polls it only when it woke us: no cost per message.
+    shutdown: FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
@@ -155,7 +146,15 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             eof: false,
             frames_waiting: false,
             deadline: None,
+            shutdown: FuturesUnordered::new(),
         }
+    }
+
+    /// Stops reading when `shutdown` completes: calls already received are answered (within
+    /// the shutdown grace), then the connection ends.
+    pub(crate) fn with_shutdown(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown.push(Box::pin(shutdown));
+        self
     }
 
     pub(crate) async fn run(mut self) -> io::Result<()> {
@@ -174,6 +173,11 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
 
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.outbox.register(cx.waker());
+        if !self.eof && matches!(self.shutdown.poll_next_unpin(cx), Poll::Ready(Some(()))) {
+            tracing::info!("shutting down: answering the calls received, reading no more");
+            self.eof = true;
+            self.deadline = Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
+        }
         loop {
             let mut progressed = false;
             if self.frames_waiting && self.can_dispatch() {
@@ -311,6 +315,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     out: &mut self.out,
                     outbox: &self.outbox,
                     in_batch: false,
+                    mirrored: None,
+                    failure: None,
                 }
                 .handle_line(line),
                 Some(Frame::Oversized(id)) => {
@@ -364,6 +370,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 out: &mut written,
                 outbox: &self.outbox,
                 in_batch: true,
+                mirrored: None,
+                failure: None,
             }
             .handle_line(message.get().as_bytes());
             self.rpc_batches.respond(batch, &written);
@@ -464,7 +472,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             Some(outcome) => {
                 // A call's notifications go out before its reply, and none after it.
                 context.close_notes(&mut self.out);
-                let result = self.call_result(tool, outcome);
+                let result = call_result(&self.server, tool, outcome);
                 match batch {
                     None => write_call_result(&mut self.out, &id, era, result, &self.server),
                     Some(batch) => {
@@ -479,20 +487,6 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             self.rpc_batches.call_ended(batch, &mut self.out);
         }
     }
-
-    /// The result a call's outcome is answered with: failures and panics become `isError`.
-    fn call_result(&self, tool: usize, outcome: Outcome) -> CallToolResult {
-        let name = &self.server.tools[tool].def().name;
-        match outcome {
-            Ok(Ok(result)) => result,
-            Ok(Err(err)) => failure_result(name, &*err),
-            Err(panic) => {
-                let message = panic_message(&*panic);
-                tracing::error!(tool = %name, "tool panicked: {message}");
-                CallToolResult::error(format!("Tool `{name}` failed: it panicked ({message})"))
-            }
-        }
-    }
 }
 
 /// How long calls may run on after input ends, by default.
@@ -501,6 +495,7 @@ pub(crate) const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::content::CallToolResult;
     use serde_json::Value;
 
     /// Records each write.

@@ -1,5 +1,7 @@
 //! Method dispatch: one incoming line in, a response (or a call to run) out.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -10,7 +12,7 @@ use crate::context::{Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
 use crate::protocol::jsonrpc::{
     write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
-    INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
+    HEADER_MISMATCH, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use crate::protocol::messages::{
     meta_keys, CallToolParams, CancelledParams, InitializeParams, ListParams, LogLevel,
@@ -29,6 +31,11 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// The version `initialize` negotiated, once it did.
+    pub(crate) fn legacy_version(&self) -> Option<&'static str> {
+        self.legacy_version
+    }
+
     /// Whether JSON-RPC batch arrays are accepted: only `2025-03-26` has them.
     pub(crate) fn accepts_batches(&self) -> bool {
         self.legacy_version == Some(BATCH_VERSION)
@@ -58,6 +65,17 @@ pub(crate) enum Action {
     Cancel(RequestId),
 }
 
+/// What a transport's headers say about the message they carry: modern Streamable HTTP mirrors
+/// the protocol version, the method and the tool's name into headers, so that intermediaries can
+/// route on them; the server must refuse a message whose body says otherwise (`-32020`).
+#[derive(Debug, Default)]
+pub(crate) struct Mirrored<'h> {
+    pub protocol_version: Option<&'h str>,
+    pub method: Option<&'h str>,
+    /// `Mcp-Name`, decoded.
+    pub name: Option<Cow<'h, str>>,
+}
+
 pub(crate) struct Dispatcher<'a> {
     pub server: &'a ServerInner,
     pub session: &'a mut Session,
@@ -65,6 +83,10 @@ pub(crate) struct Dispatcher<'a> {
     pub outbox: &'a Outbox,
     /// The message is one of a JSON-RPC batch array (where `initialize` may not appear).
     pub in_batch: bool,
+    /// The headers of a modern HTTP request, checked against its body.
+    pub mirrored: Option<&'a Mirrored<'a>>,
+    /// The code of the error the message was answered with, if any (HTTP picks its status by it).
+    pub failure: Option<i32>,
 }
 
 type Reply<T> = Result<T, ErrorObject>;
@@ -77,7 +99,7 @@ impl Dispatcher<'_> {
                 "JSON-RPC batches are only accepted in protocol version {BATCH_VERSION}, one \
                  level deep"
             ));
-            write_error(self.out, None, &error);
+            self.fail(None, &error);
             return Action::Done;
         }
         // Validating UTF-8 once, up front, spares serde_json from re-checking every string and
@@ -85,7 +107,7 @@ impl Dispatcher<'_> {
         let Ok(line) = std::str::from_utf8(line) else {
             let error =
                 ErrorObject::new(PARSE_ERROR, "Parse error: the message is not valid UTF-8");
-            write_error(self.out, None, &error);
+            self.fail(None, &error);
             return Action::Done;
         };
         if let Ok(FastCall { id, params }) = serde_json::from_str::<FastCall<'_>>(line) {
@@ -95,7 +117,7 @@ impl Dispatcher<'_> {
             Ok(incoming) => incoming,
             Err(err) => {
                 let (id, error) = unreadable(line, &err);
-                write_error(self.out, id.as_ref(), &error);
+                self.fail(id.as_ref(), &error);
                 return Action::Done;
             }
         };
@@ -109,7 +131,7 @@ impl Dispatcher<'_> {
                 Action::Done
             }
             Classified::Invalid { id, error } => {
-                write_error(self.out, id.as_ref(), &error);
+                self.fail(id.as_ref(), &error);
                 Action::Done
             }
         }
@@ -118,12 +140,37 @@ impl Dispatcher<'_> {
     /// Runs a request handler; its error becomes the request's error reply.
     fn reply(&mut self, id: &RequestId, handle: impl FnOnce(&mut Self) -> Reply<Action>) -> Action {
         handle(self).unwrap_or_else(|error| {
-            write_error(self.out, Some(id), &error);
+            self.fail(Some(id), &error);
             Action::Done
         })
     }
 
+    /// Answers with an error.
+    fn fail(&mut self, id: Option<&RequestId>, error: &ErrorObject) {
+        self.failure = Some(error.code);
+        write_error(self.out, id, error);
+    }
+
+    /// Checks a mirrored header against the body's value.
+    fn check_mirrored(header: &str, sent: Option<&str>, body: &str) -> Reply<()> {
+        match sent {
+            Some(sent) if sent == body => Ok(()),
+            Some(sent) => Err(ErrorObject::new(
+                HEADER_MISMATCH,
+                format!("Header mismatch: {header} header value '{sent}' does not match body value '{body}'"),
+            )),
+            None => Err(ErrorObject::new(
+                HEADER_MISMATCH,
+                format!("Header mismatch: the {header} header is missing"),
+            )),
+        }
+    }
+
     fn tools_call(&mut self, id: &RequestId, params: CallToolParams<'_>) -> Reply<Action> {
+        if let Some(mirrored) = self.mirrored {
+            Self::check_mirrored("Mcp-Method", mirrored.method, "tools/call")?;
+            Self::check_mirrored("Mcp-Name", mirrored.name.as_deref(), &params.name)?;
+        }
         let era = self.era(params.meta.as_ref())?;
         self.call_tool(id, era, params).map(Action::Call)
     }
@@ -134,6 +181,9 @@ impl Dispatcher<'_> {
         method: &str,
         params: Option<&RawValue>,
     ) -> Reply<Action> {
+        if let Some(mirrored) = self.mirrored.filter(|_| method != "tools/call") {
+            Self::check_mirrored("Mcp-Method", mirrored.method, method)?;
+        }
         match method {
             "tools/call" => self.tools_call(id, required_params(params)?),
             "tools/list" => {
@@ -214,6 +264,14 @@ impl Dispatcher<'_> {
     /// The era a request is served in: modern when its `_meta` names a protocol version,
     /// legacy when this connection was initialized.
     fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
+        if let Some(mirrored) = self.mirrored {
+            let body = meta.and_then(|m| m.protocol_version.as_deref());
+            Self::check_mirrored(
+                "MCP-Protocol-Version",
+                mirrored.protocol_version,
+                body.unwrap_or("(none in params._meta)"),
+            )?;
+        }
         if let Some(meta) = meta {
             if let Some(version) = &meta.protocol_version {
                 if version != MODERN_VERSION {

@@ -1,7 +1,9 @@
 //! The MCP server: a builder, the shared server data, and serving connections.
 
+pub(crate) mod call;
 mod connection;
 mod dispatch;
+pub(crate) mod exchange;
 mod fast_call;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
@@ -10,6 +12,7 @@ mod reply;
 mod rpc_batch;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::sync::Arc;
@@ -188,7 +191,8 @@ impl ServerBuilder {
         self
     }
 
-    /// How long running calls may finish after the client closes its input (10 s by default).
+    /// How long running calls may finish after the client closes its input, or after a
+    /// shutdown signal (10 s by default).
     pub fn shutdown_timeout(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self
@@ -303,7 +307,8 @@ impl ServerBuilder {
         }
     }
 
-    /// Builds the server and serves it on this process's stdin and stdout until stdin closes.
+    /// Builds the server and serves it on this process's stdin and stdout until stdin closes,
+    /// or Ctrl-C or SIGTERM (see [`Server::serve_stdio`]).
     ///
     /// # Errors
     /// A build error, or an I/O error of the transport.
@@ -360,6 +365,10 @@ impl Server {
         &self.inner.info
     }
 
+    pub(crate) fn inner(&self) -> &Arc<ServerInner> {
+        &self.inner
+    }
+
     /// The registered tools, in listing order.
     pub fn tools(&self) -> &[Tool] {
         &self.inner.tools
@@ -380,14 +389,48 @@ impl Server {
             .await
     }
 
+    /// Like [`Server::serve`], and stops reading when `shutdown` completes: the calls already
+    /// received are answered (within [`ServerBuilder::shutdown_timeout`]), then it returns.
+    ///
+    /// # Errors
+    /// When writing to the client fails (other than the client having gone away).
+    pub async fn serve_with_shutdown<R, W>(
+        &self,
+        reader: R,
+        writer: W,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        Connection::new(self.inner.clone(), reader, writer)
+            .with_shutdown(shutdown)
+            .run()
+            .await
+    }
+
     /// Serves this process's stdin and stdout (stdout carries only protocol messages; log to
-    /// stderr).
+    /// stderr) until stdin closes, or Ctrl-C or SIGTERM: then the calls already received are
+    /// answered (within [`ServerBuilder::shutdown_timeout`]) and it returns.
     ///
     /// # Errors
     /// When stdio cannot be set up or writing fails.
     pub async fn serve_stdio(&self) -> Result<(), Error> {
+        self.serve_stdio_with_shutdown(crate::transport::shutdown_signal())
+            .await
+    }
+
+    /// Serves stdin and stdout until stdin closes or `shutdown` completes.
+    ///
+    /// # Errors
+    /// When stdio cannot be set up or writing fails.
+    pub async fn serve_stdio_with_shutdown(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         let (reader, writer) = crate::transport::stdio::stdio()?;
-        Ok(self.serve(reader, writer).await?)
+        Ok(self.serve_with_shutdown(reader, writer, shutdown).await?)
     }
 }
 

@@ -1,0 +1,271 @@
+//! Sessions of the legacy era: minted by `initialize`, named by `Mcp-Session-Id`, ended by
+//! `DELETE`, by idleness, or to make room under the cap.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::event_store::EventStore;
+use crate::protocol::jsonrpc::RequestId;
+use crate::server::exchange::Session;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One legacy session.
+pub(crate) struct LegacySession {
+    pub id: Arc<str>,
+    /// What `initialize` and `logging/setLevel` set.
+    pub dispatch: Mutex<Session>,
+    /// Running calls by request id, for `notifications/cancelled`.
+    calls: Mutex<HashMap<RequestId, CancellationToken>>,
+    /// Calls that may run at once.
+    pub slots: Arc<Semaphore>,
+    /// Cancelled when the session ends: its calls stop.
+    pub ended: CancellationToken,
+    /// Streams whose call is still running, for clients that resume them.
+    live: Mutex<HashMap<u64, Arc<LiveStream>>>,
+    last_seen: Mutex<Instant>,
+}
+
+/// A streaming call still running: resumed streams wait here for its next events.
+#[derive(Default)]
+pub(crate) struct LiveStream {
+    pub changed: Notify,
+}
+
+impl LegacySession {
+    /// Registers a running call under its id; `None` when the id is already running.
+    pub fn start_call(&self, id: &RequestId) -> Option<CancellationToken> {
+        let mut calls = lock(&self.calls);
+        if calls.contains_key(id) {
+            return None;
+        }
+        let token = self.ended.child_token();
+        calls.insert(id.clone(), token.clone());
+        Some(token)
+    }
+
+    pub fn end_call(&self, id: &RequestId) {
+        lock(&self.calls).remove(id);
+    }
+
+    /// Cancels the running call with this id (a `notifications/cancelled`).
+    pub fn cancel_call(&self, id: &RequestId) {
+        match lock(&self.calls).remove(id) {
+            Some(token) => token.cancel(),
+            None => tracing::debug!(%id, "cancellation for a request that is not running"),
+        }
+    }
+
+    pub fn open_stream(&self, stream: u64) -> Arc<LiveStream> {
+        let live = Arc::new(LiveStream::default());
+        lock(&self.live).insert(stream, live.clone());
+        live
+    }
+
+    pub fn close_stream(&self, stream: u64) {
+        if let Some(live) = lock(&self.live).remove(&stream) {
+            live.changed.notify_waiters();
+        }
+    }
+
+    pub fn live_stream(&self, stream: u64) -> Option<Arc<LiveStream>> {
+        lock(&self.live).get(&stream).cloned()
+    }
+
+    fn idle_for(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(*lock(&self.last_seen))
+    }
+}
+
+/// Every session of one endpoint.
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<Arc<str>, Arc<LegacySession>>>,
+    max: usize,
+    idle_timeout: Duration,
+    max_calls: usize,
+    events: Arc<dyn EventStore>,
+}
+
+impl Sessions {
+    pub fn new(
+        max: usize,
+        idle_timeout: Duration,
+        max_calls: usize,
+        events: Arc<dyn EventStore>,
+    ) -> Self {
+        Sessions {
+            map: Mutex::default(),
+            max,
+            idle_timeout,
+            max_calls,
+            events,
+        }
+    }
+
+    /// The live session with this id (and marks it used).
+    pub fn get(&self, id: &str) -> Option<Arc<LegacySession>> {
+        let now = Instant::now();
+        let mut map = lock(&self.map);
+        let session = map.get(id)?.clone();
+        if session.idle_for(now) > self.idle_timeout {
+            map.remove(id);
+            drop(map);
+            self.ended(&session, "it was idle too long");
+            return None;
+        }
+        *lock(&session.last_seen) = now;
+        Some(session)
+    }
+
+    /// Keeps a session that `initialize` just opened, ending others if the cap is reached.
+    pub fn insert(&self, dispatch: Session) -> Arc<LegacySession> {
+        let now = Instant::now();
+        let session = Arc::new(LegacySession {
+            id: new_session_id().into(),
+            dispatch: Mutex::new(dispatch),
+            calls: Mutex::default(),
+            slots: Arc::new(Semaphore::new(self.max_calls)),
+            ended: CancellationToken::new(),
+            live: Mutex::default(),
+            last_seen: Mutex::new(now),
+        });
+        let mut ended = Vec::new();
+        {
+            let mut map = lock(&self.map);
+            if map.len() >= self.max {
+                let idle_timeout = self.idle_timeout;
+                map.retain(|_, s| {
+                    let keep = s.idle_for(now) <= idle_timeout;
+                    if !keep {
+                        ended.push(s.clone());
+                    }
+                    keep
+                });
+            }
+            if map.len() >= self.max {
+                let oldest = map
+                    .values()
+                    .max_by_key(|s| s.idle_for(now))
+                    .map(|s| s.id.clone());
+                if let Some(removed) = oldest.and_then(|id| map.remove(&id)) {
+                    ended.push(removed);
+                }
+            }
+            map.insert(session.id.clone(), session.clone());
+        }
+        for old in ended {
+            self.ended(&old, "the session cap was reached");
+        }
+        session
+    }
+
+    /// Ends a session (a `DELETE`); `false` when there was none.
+    pub fn remove(&self, id: &str) -> bool {
+        let removed = lock(&self.map).remove(id);
+        match removed {
+            Some(session) => {
+                self.ended(&session, "the client ended it");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends every session (shutdown).
+    pub fn clear(&self) {
+        let all: Vec<_> = lock(&self.map).drain().map(|(_, s)| s).collect();
+        for session in all {
+            self.ended(&session, "the server is shutting down");
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+
+    fn ended(&self, session: &LegacySession, why: &str) {
+        tracing::debug!(session = %session.id, "session ended: {why}");
+        session.ended.cancel();
+        self.events.end_session(&session.id);
+        let live: Vec<_> = lock(&session.live).drain().map(|(_, l)| l).collect();
+        for stream in live {
+            stream.changed.notify_waiters();
+        }
+    }
+}
+
+/// 128 random bits from the operating system, as 32 hex digits (visible ASCII, as the
+/// protocol requires of a session id).
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    let mut id = String::with_capacity(32);
+    for byte in bytes {
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
+}
+
+/// A random stream id (for event ids unique across servers sharing an event store).
+pub(crate) fn new_stream_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::http::MemoryEventStore;
+
+    fn sessions(max: usize, idle: Duration) -> Sessions {
+        Sessions::new(max, idle, 4, Arc::new(MemoryEventStore::default()))
+    }
+
+    #[test]
+    fn ids_are_random_hex() {
+        let (a, b) = (new_session_id(), new_session_id());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_cap_ends_the_session_idle_longest() {
+        let sessions = sessions(2, Duration::from_secs(60));
+        let first = sessions.insert(Session::default());
+        std::thread::sleep(Duration::from_millis(5));
+        let second = sessions.insert(Session::default());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(sessions.get(&first.id).is_some()); // `first` is now the most recently used
+        let third = sessions.insert(Session::default());
+        assert_eq!(sessions.len(), 2);
+        assert!(sessions.get(&second.id).is_none());
+        assert!(second.ended.is_cancelled());
+        assert!(sessions.get(&first.id).is_some() && sessions.get(&third.id).is_some());
+    }
+
+    #[test]
+    fn idle_sessions_expire_and_deleted_ones_are_gone() {
+        let sessions = sessions(10, Duration::from_millis(1));
+        let session = sessions.insert(Session::default());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(sessions.get(&session.id).is_none());
+        assert!(session.ended.is_cancelled());
+
+        let sessions = self::sessions(10, Duration::from_secs(60));
+        let session = sessions.insert(Session::default());
+        let call = session.start_call(&RequestId::Number(1)).unwrap();
+        assert!(session.start_call(&RequestId::Number(1)).is_none());
+        assert!(sessions.remove(&session.id));
+        assert!(!sessions.remove(&session.id));
+        assert!(call.is_cancelled(), "ending a session stops its calls");
+    }
+}
