@@ -82,8 +82,10 @@ struct Notes {
     last_progress: Option<f64>,
     /// Progress not yet sent, oldest first.
     progress: VecDeque<PendingProgress>,
-    /// Log messages not yet sent, already framed.
-    logs: VecDeque<Vec<u8>>,
+    /// Log messages not yet sent, already framed, with their place in the call's order.
+    logs: VecDeque<(u64, Vec<u8>)>,
+    /// The place of the next note: progress and logs go out in the order the tool sent them.
+    next_seq: u64,
     /// Log messages dropped because the queue was full.
     dropped_logs: u64,
     /// Listed with the outbox, waiting to be collected.
@@ -94,9 +96,17 @@ struct Notes {
 
 #[derive(Debug)]
 struct PendingProgress {
+    seq: u64,
     progress: f64,
     total: Option<f64>,
     message: Option<String>,
+}
+
+impl Notes {
+    fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -148,8 +158,32 @@ impl ContextInner {
         let mut notes = lock(&self.notes);
         notes.listed = false;
         notes.closed |= close;
-        for line in notes.logs.drain(..) {
-            out.extend_from_slice(&line);
+        let notes = &mut *notes;
+        let token = self.progress_token.as_deref();
+        // Logs and progress merged back into the order they were sent in.
+        loop {
+            let log_seq = notes.logs.front().map(|(seq, _)| *seq);
+            let progress_seq = notes.progress.front().map(|p| p.seq);
+            match (log_seq, progress_seq) {
+                (Some(log), Some(progress)) if log < progress => write_log(out, &mut notes.logs),
+                (Some(_), None) => write_log(out, &mut notes.logs),
+                (_, Some(_)) => {
+                    let pending = notes.progress.pop_front().expect("checked above");
+                    if let Some(token) = token {
+                        write_notification(
+                            out,
+                            "notifications/progress",
+                            &ProgressParams {
+                                progress_token: token,
+                                progress: pending.progress,
+                                total: pending.total,
+                                message: pending.message.as_deref(),
+                            },
+                        );
+                    }
+                }
+                (None, None) => break,
+            }
         }
         if notes.dropped_logs > 0 {
             let dropped = std::mem::take(&mut notes.dropped_logs);
@@ -167,21 +201,12 @@ impl ContextInner {
                 },
             );
         }
-        let Some(token) = &self.progress_token else {
-            return;
-        };
-        for pending in notes.progress.drain(..) {
-            write_notification(
-                out,
-                "notifications/progress",
-                &ProgressParams {
-                    progress_token: token,
-                    progress: pending.progress,
-                    total: pending.total,
-                    message: pending.message.as_deref(),
-                },
-            );
-        }
+    }
+}
+
+fn write_log(out: &mut Vec<u8>, logs: &mut VecDeque<(u64, Vec<u8>)>) {
+    if let Some((_, line)) = logs.pop_front() {
+        out.extend_from_slice(&line);
     }
 }
 
@@ -274,6 +299,7 @@ impl RequestContext {
             }
             notes.last_progress = Some(progress);
             let report = PendingProgress {
+                seq: notes.take_seq(),
                 progress,
                 total,
                 message: message.map(str::to_owned),
@@ -335,7 +361,8 @@ impl RequestContext {
                 notes.dropped_logs += 1;
                 return false;
             }
-            notes.logs.push_back(line);
+            let seq = notes.take_seq();
+            notes.logs.push_back((seq, line));
             true
         });
     }

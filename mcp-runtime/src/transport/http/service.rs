@@ -326,9 +326,10 @@ impl Endpoint {
             #[serde(borrow)]
             method: Option<Cow<'a, str>>,
         }
-        let is_initialize = serde_json::from_slice::<MethodOnly<'_>>(message)
-            .is_ok_and(|m| m.method.as_deref() == Some("initialize"));
-        if !is_initialize {
+        // Unreadable messages go on to dispatch, which says what is wrong with them.
+        let other_method = serde_json::from_slice::<MethodOnly<'_>>(message)
+            .is_ok_and(|m| m.method.as_deref() != Some("initialize"));
+        if other_method {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 "Bad Request: Mcp-Session-Id header is required (send initialize first, or use \
@@ -339,7 +340,11 @@ impl Endpoint {
         let Exchanged::Answered { reply, failure } =
             exchange(&self.server, &mut dispatch, message, None, &Outbox::new())
         else {
-            unreachable!("initialize is answered at once");
+            // Only `initialize` and unreadable messages get here, and both are answered at once.
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "Bad Request: send initialize first",
+            );
         };
         let mut response = reply_response(reply, failure, false);
         if failure.is_none() && dispatch.legacy_version().is_some() {
