@@ -641,3 +641,24 @@ async fn two_servers_and_both_eras_at_once() {
         assert_eq!(call.await.unwrap(), (n + 1).to_string());
     }
 }
+
+#[tokio::test]
+async fn a_session_beyond_its_call_cap_waits_instead_of_failing() {
+    let (running, _) = start(HttpConfig::default().max_calls_per_session(1)).await;
+    let mut conn = running.connect().await;
+    let session = open_session(&mut conn, "2025-11-25").await;
+    let header = format!("Mcp-Session-Id: {session}");
+    let mut first = running.connect().await;
+    first
+        .send_post(&[&header], &legacy_call(1, "sleepy", r#"{"ms":250}"#))
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut second = running.connect().await;
+    second
+        .send_post(&[&header], &legacy_call(2, "add", r#"{"a":1,"b":1}"#))
+        .await;
+    let early = tokio::time::timeout(Duration::from_millis(100), second.read_head()).await;
+    assert!(early.is_err(), "the second call ran beside the first");
+    assert_eq!(text(&first.read_reply().await), "250");
+    assert_eq!(text(&second.read_reply().await), "2");
+}

@@ -229,7 +229,14 @@ pub(crate) fn follow(
             // Registered before reading the store: an event appended meanwhile still wakes us.
             notified.enable();
         }
-        let events = st.store.replay_after(&st.session.id, st.last).await?;
+        let events = match st.store.replay_after(&st.session.id, st.last).await {
+            Some(events) => events,
+            // Unknown to the store, and no call will add to it: the stream is over.
+            None if live.is_none() => return None,
+            // The store let go of the stream (under its byte budget) while its call runs on:
+            // wait for the call's next events, its reply above all.
+            None => Vec::new(),
+        };
         if let Some(newest) = events.last() {
             st.last = newest.id;
             let mut frame = Vec::new();
