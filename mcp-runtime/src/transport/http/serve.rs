@@ -54,7 +54,7 @@ impl Server {
     ///
     /// ```no_run
     /// # async fn run(server: mcp_runtime::Server) -> Result<(), mcp_runtime::Error> {
-    /// use mcp_runtime::transport::http::{shutdown_signal, HttpConfig};
+    /// use mcp_runtime::transport::{http::HttpConfig, shutdown_signal};
     ///
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     /// eprintln!("serving http://{}/mcp", listener.local_addr()?);
