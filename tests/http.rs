@@ -662,3 +662,25 @@ async fn a_session_beyond_its_call_cap_waits_instead_of_failing() {
     assert_eq!(text(&first.read_reply().await), "250");
     assert_eq!(text(&second.read_reply().await), "2");
 }
+
+#[tokio::test]
+async fn deeply_nested_arguments_get_a_short_error_and_the_server_keeps_serving() {
+    let (running, _) = start(HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let reply = conn.call_modern(1, "add", &deep).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["result"]["isError"], true);
+    assert!(
+        reply.body.len() < 1024,
+        "the error echoed the arguments back"
+    );
+    let deep_object = format!("{}{}", r#"{"a":"#.repeat(200), "}".repeat(200));
+    let reply = conn.call_modern(2, "add", &deep_object).await;
+    assert!(
+        reply.status == 200 || reply.status == 400,
+        "{}",
+        reply.status
+    );
+    assert_serving(&running).await;
+}

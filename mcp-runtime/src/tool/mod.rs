@@ -221,8 +221,13 @@ impl ToolCall {
             Some(text) => text,
         };
         if !text.starts_with('{') {
+            // Quote only the start: the arguments may be megabytes long.
+            let shown = match text.char_indices().nth(SHOWN_ARGUMENT_CHARS) {
+                Some((end, _)) => format!("{}...", &text[..end]),
+                None => text.to_owned(),
+            };
             return Err(CallToolResult::error(format!(
-                "Invalid arguments for tool `{}`: expected a JSON object, got {text}",
+                "Invalid arguments for tool `{}`: expected a JSON object, got {shown}",
                 self.tool
             )));
         }
@@ -231,6 +236,9 @@ impl ToolCall {
         })
     }
 }
+
+/// How much of non-object arguments an error message quotes.
+const SHOWN_ARGUMENT_CHARS: usize = 64;
 
 /// What a client sees of a tool in `tools/list`.
 #[derive(Clone, Debug, Serialize)]
