@@ -481,6 +481,23 @@ async fn a_legacy_call_can_be_cancelled_and_ids_are_not_reused_while_running() {
         .post(&headers, &legacy_call(1, "add", r#"{"a":1,"b":1}"#))
         .await;
     assert_eq!(text(&reply), "2");
+
+    // A client that vanishes while its call runs: the call stops and its id is free again.
+    let mut vanishing = running.connect().await;
+    vanishing
+        .send_post(&headers, &legacy_call(5, "hang", "{}"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(vanishing);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dropped.0.load(Ordering::SeqCst) < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the call ran on");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let reply = conn
+        .post(&headers, &legacy_call(5, "add", r#"{"a":2,"b":3}"#))
+        .await;
+    assert_eq!(text(&reply), "5", "the vanished call still holds its id");
 }
 
 #[tokio::test]

@@ -362,7 +362,7 @@ impl Endpoint {
         outbox: Outbox,
     ) -> Response<HttpBody> {
         let request = call.request_id().clone();
-        let Some(cancelled) = session.start_call(&request) else {
+        let Some(registered) = session.start_call(&request) else {
             drop(call);
             return response::error(
                 StatusCode::BAD_REQUEST,
@@ -372,29 +372,26 @@ impl Endpoint {
                 )),
             );
         };
-        let ended = || session.end_call(&request);
+        let cancelled = registered.cancelled.clone();
         let slot = tokio::select! {
             slot = session.slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-            () = cancelled.cancelled() => { ended(); return accepted(); }
+            // No reply for a cancelled request; the POST still needs an answer.
+            () = cancelled.cancelled() => return accepted(),
         };
         let mut call = call;
         let mut lines = Vec::new();
         let first = tokio::select! {
             first = first_output(&mut call, &outbox, &mut lines) => first,
-            () = cancelled.cancelled() => { ended(); return accepted(); }
+            () = cancelled.cancelled() => return accepted(),
         };
         match first {
-            First::Finished => {
-                ended();
-                finished_response(lines)
-            }
+            First::Finished => finished_response(lines),
             First::Notes => {
                 let stream = LegacyStream {
-                    session: session.clone(),
+                    session,
                     store: self.config.event_store.clone(),
                     stream: new_stream_id(),
-                    request,
-                    cancelled,
+                    registered,
                     slot,
                 };
                 let events = stream.spawn(call, outbox, lines, self.config.keep_alive_interval);

@@ -22,7 +22,9 @@ pub(crate) struct LegacySession {
     /// What `initialize` and `logging/setLevel` set.
     pub dispatch: Mutex<Session>,
     /// Running calls by request id, for `notifications/cancelled`.
-    calls: Mutex<HashMap<RequestId, CancellationToken>>,
+    calls: Mutex<HashMap<RequestId, (u64, CancellationToken)>>,
+    /// Tells registrations of one id apart.
+    generations: std::sync::atomic::AtomicU64,
     /// Calls that may run at once.
     pub slots: Arc<Semaphore>,
     /// Cancelled when the session ends: its calls stop.
@@ -38,26 +40,53 @@ pub(crate) struct LiveStream {
     pub changed: Notify,
 }
 
+/// A call registered under its request id in its session, for `notifications/cancelled`;
+/// unregistered when dropped, however the call ended (answered, cancelled, its client gone).
+pub(crate) struct RegisteredCall {
+    session: Arc<LegacySession>,
+    id: RequestId,
+    generation: u64,
+    /// Cancelled by `notifications/cancelled` or by the end of the session.
+    pub cancelled: CancellationToken,
+}
+
+impl Drop for RegisteredCall {
+    fn drop(&mut self) {
+        let mut calls = lock(&self.session.calls);
+        // A cancelled call's id may already name a newer call: leave that one alone.
+        if calls
+            .get(&self.id)
+            .is_some_and(|(g, _)| *g == self.generation)
+        {
+            calls.remove(&self.id);
+        }
+    }
+}
+
 impl LegacySession {
     /// Registers a running call under its id; `None` when the id is already running.
-    pub fn start_call(&self, id: &RequestId) -> Option<CancellationToken> {
+    pub fn start_call(self: &Arc<Self>, id: &RequestId) -> Option<RegisteredCall> {
         let mut calls = lock(&self.calls);
         if calls.contains_key(id) {
             return None;
         }
+        let generation = self
+            .generations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let token = self.ended.child_token();
-        calls.insert(id.clone(), token.clone());
-        Some(token)
-    }
-
-    pub fn end_call(&self, id: &RequestId) {
-        lock(&self.calls).remove(id);
+        calls.insert(id.clone(), (generation, token.clone()));
+        Some(RegisteredCall {
+            session: self.clone(),
+            id: id.clone(),
+            generation,
+            cancelled: token,
+        })
     }
 
     /// Cancels the running call with this id (a `notifications/cancelled`).
     pub fn cancel_call(&self, id: &RequestId) {
         match lock(&self.calls).remove(id) {
-            Some(token) => token.cancel(),
+            Some((_, token)) => token.cancel(),
             None => tracing::debug!(%id, "cancellation for a request that is not running"),
         }
     }
@@ -130,6 +159,7 @@ impl Sessions {
             id: new_session_id().into(),
             dispatch: Mutex::new(dispatch),
             calls: Mutex::default(),
+            generations: Default::default(),
             slots: Arc::new(Semaphore::new(self.max_calls)),
             ended: CancellationToken::new(),
             live: Mutex::default(),
@@ -262,10 +292,25 @@ mod tests {
 
         let sessions = self::sessions(10, Duration::from_secs(60));
         let session = sessions.insert(Session::default());
-        let call = session.start_call(&RequestId::Number(1)).unwrap();
-        assert!(session.start_call(&RequestId::Number(1)).is_none());
+        let id = RequestId::Number(1);
+        let call = session.start_call(&id).unwrap();
+        assert!(session.start_call(&id).is_none());
+        // Cancelled, its id may be used again while the old call winds down.
+        session.cancel_call(&id);
+        assert!(call.cancelled.is_cancelled());
+        let newer = session.start_call(&id).unwrap();
+        drop(call);
+        assert!(
+            session.start_call(&id).is_none(),
+            "the old call unregistered the newer one"
+        );
+        drop(newer);
+        let call = session.start_call(&id).unwrap();
         assert!(sessions.remove(&session.id));
         assert!(!sessions.remove(&session.id));
-        assert!(call.is_cancelled(), "ending a session stops its calls");
+        assert!(
+            call.cancelled.is_cancelled(),
+            "ending a session stops its calls"
+        );
     }
 }

@@ -15,12 +15,10 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Sleep;
-use tokio_util::sync::CancellationToken;
 
 use super::event_store::{EventId, EventStore, StoredEvent};
-use super::session::{LegacySession, LiveStream};
+use super::session::{LegacySession, LiveStream, RegisteredCall};
 use crate::context::Outbox;
-use crate::protocol::jsonrpc::RequestId;
 use crate::server::call::RunningCall;
 
 /// A comment line: keeps a quiet stream open through proxies and client timeouts.
@@ -108,9 +106,8 @@ pub(crate) struct LegacyStream {
     pub session: Arc<LegacySession>,
     pub store: Arc<dyn EventStore>,
     pub stream: u64,
-    pub request: RequestId,
-    /// Cancelled by `notifications/cancelled` or the end of the session.
-    pub cancelled: CancellationToken,
+    /// The call's registration under its id (cancellation comes through it).
+    pub registered: RegisteredCall,
     /// The session's slot the call holds.
     pub slot: OwnedSemaphorePermit,
 }
@@ -159,12 +156,12 @@ impl LegacyStream {
             });
             tokio::select! {
                 () = finished => {}
-                () = self.cancelled.cancelled() => {
-                    tracing::debug!(id = %self.request, "legacy call cancelled");
+                () = self.registered.cancelled.cancelled() => {
+                    tracing::debug!("legacy call cancelled");
                     drop(call);
                 }
             }
-            self.session.end_call(&self.request);
+            drop(self.registered);
             self.session.close_stream(self.stream);
             drop(self.slot);
         });
