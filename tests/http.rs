@@ -701,3 +701,15 @@ async fn deeply_nested_arguments_get_a_short_error_and_the_server_keeps_serving(
     );
     assert_serving(&running).await;
 }
+
+#[tokio::test]
+async fn oversized_headers_are_refused_and_the_server_keeps_serving() {
+    let (running, _) = start(HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let huge = format!("X-Padding: {}", "x".repeat(100 * 1024));
+    conn.send_raw(format!("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n{huge}\r\n\r\n").as_bytes())
+        .await;
+    let reply = conn.read_reply().await;
+    assert_eq!(reply.status, 431);
+    assert_serving(&running).await;
+}

@@ -79,7 +79,8 @@ impl Server {
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(config.header_read_timeout)
-            .max_buf_size(64 * 1024 + config.max_body_bytes.min(1 << 20));
+            // Bounds the request head (431 beyond it); bodies stream through it in pieces.
+            .max_buf_size(MAX_HEAD_BYTES);
         builder
             .http2()
             .timer(TokioTimer::new())
@@ -138,6 +139,9 @@ impl Server {
         Ok(())
     }
 }
+
+/// The largest request head (request line and headers) accepted.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Errors of `accept` that concern the listener rather than one connection.
 fn accept_error_is_fatal(err: &io::Error) -> bool {
