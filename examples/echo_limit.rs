@@ -1,11 +1,20 @@
-//! The limit a stdio server is measured against: a program that answers every line with one
-//! canned `tools/call` result and does nothing else but copy the request's id into it, reading
-//! and writing in large batches.
+//! The limit a stdio server is measured against: a program that answers every line as
+//! `bench_server` answers an `add` call of the stdio bench (`{"a":id,"b":1}`), byte for byte,
+//! and does nothing else but copy the request's id into the reply (and count one up from it
+//! for the sum), reading and writing in large batches. Its replies are exactly as long as the
+//! server's, so the pipe carries the same bytes for both.
 
 use std::io::{Read, Write};
 
 const BEFORE_ID: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
-const AFTER_ID: &[u8] = b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"3\"}]}}\n";
+const BEFORE_SUM: &[u8] = b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"";
+/// The rest of a modern-era reply, with the server's identity as `bench_server` sends it.
+const AFTER_SUM: &str = concat!(
+    "\"}],\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":",
+    "{\"name\":\"bench_server\",\"version\":\"",
+    env!("CARGO_PKG_VERSION"),
+    "\"}}}}\n"
+);
 
 fn main() -> std::io::Result<()> {
     let mut input = std::io::stdin().lock();
@@ -35,7 +44,9 @@ fn main() -> std::io::Result<()> {
             });
             replies.extend_from_slice(BEFORE_ID);
             replies.extend_from_slice(id);
-            replies.extend_from_slice(AFTER_ID);
+            replies.extend_from_slice(BEFORE_SUM);
+            push_successor(&mut replies, id);
+            replies.extend_from_slice(AFTER_SUM.as_bytes());
             start += len + 1;
         }
         buf.copy_within(start..filled, 0);
@@ -43,4 +54,25 @@ fn main() -> std::io::Result<()> {
         output.write_all(&replies)?;
         output.flush()?;
     }
+}
+
+/// Appends `digits + 1` in decimal (what `add` answers for the bench's `{"a":id,"b":1}`), or `0`
+/// when the id is not a plain decimal number.
+fn push_successor(out: &mut Vec<u8>, digits: &[u8]) {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        out.push(b'0');
+        return;
+    }
+    let start = out.len();
+    out.extend_from_slice(digits);
+    for at in (start..out.len()).rev() {
+        if out[at] == b'9' {
+            out[at] = b'0';
+        } else {
+            out[at] += 1;
+            return;
+        }
+    }
+    // All nines: one digit more.
+    out.insert(start, b'1');
 }

@@ -303,7 +303,12 @@ fn count_value(meta: &Meta) -> syn::Result<Count> {
         .get_ident()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let message = format!("`{key}` takes a whole number greater than zero, as in `{key} = 8`");
+    // The example must be a value one would write: a byte budget of 8 is not.
+    let example = match key.as_str() {
+        "cache_max_bytes" => "`cache_max_bytes = 67_108_864` (64 MiB)".to_owned(),
+        _ => format!("`{key} = 8`"),
+    };
+    let message = format!("`{key}` takes a whole number greater than zero, as in {example}");
     match meta {
         Meta::NameValue(nv) => match &nv.value {
             Expr::Lit(ExprLit {

@@ -343,7 +343,7 @@ impl RequestContext {
     /// Sends a `notifications/message` with structured `data`, when the client asked for
     /// messages at this level.
     pub fn log<D: Serialize>(&self, level: LogLevel, logger: Option<&str>, data: D) {
-        if !self.logs_enabled(level) {
+        if !self.logs_enabled(level) || !self.log_has_room() {
             return;
         }
         let mut line = Vec::with_capacity(128);
@@ -356,6 +356,8 @@ impl RequestContext {
                 data,
             },
         );
+        // Checked again: a clone of this context on another thread may have filled the queue
+        // (or the call may have been answered) while the message was being serialized.
         self.leave_note(|notes| {
             if notes.logs.len() >= MAX_QUEUED_LOGS_PER_CALL {
                 notes.dropped_logs += 1;
@@ -365,6 +367,24 @@ impl RequestContext {
             notes.logs.push_back((seq, line));
             true
         });
+    }
+
+    /// Whether a log message can still be queued, checked before it is serialized so that a
+    /// tool flooding a slow client pays nothing for the messages dropped. A message refused
+    /// for a full queue is counted as dropped here.
+    ///
+    /// The message is serialized after the lock is released, not under it: a `Serialize`
+    /// impl that logs through this context would otherwise deadlock.
+    fn log_has_room(&self) -> bool {
+        let mut notes = lock(&self.inner.notes);
+        if notes.closed {
+            return false;
+        }
+        if notes.logs.len() >= MAX_QUEUED_LOGS_PER_CALL {
+            notes.dropped_logs += 1;
+            return false;
+        }
+        true
     }
 
     /// Logs a text message at `debug`.
@@ -494,6 +514,35 @@ mod tests {
         // Collected, the queue takes new messages again.
         ctx.info("after");
         assert_eq!(drain(&outbox).len(), 1);
+    }
+
+    #[test]
+    fn log_messages_dropped_for_a_full_queue_are_not_serialized() {
+        use std::sync::atomic::AtomicUsize;
+
+        /// Counts how often it is serialized.
+        struct Counted<'a>(&'a AtomicUsize);
+        impl Serialize for Counted<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.fetch_add(1, Ordering::Relaxed);
+                serializer.serialize_str("counted")
+            }
+        }
+
+        let (ctx, outbox) = attached(Some(LogLevel::Debug));
+        let serialized = AtomicUsize::new(0);
+        for _ in 0..1000 {
+            ctx.log(LogLevel::Info, None, Counted(&serialized));
+        }
+        assert_eq!(serialized.load(Ordering::Relaxed), MAX_QUEUED_LOGS_PER_CALL);
+        let lines = drain(&outbox);
+        assert_eq!(lines.len(), MAX_QUEUED_LOGS_PER_CALL + 1);
+        assert!(lines.last().unwrap().contains("936 log messages"));
+
+        // Nor are those sent after the reply.
+        ctx.close_notes(&mut Vec::new());
+        ctx.log(LogLevel::Info, None, Counted(&serialized));
+        assert_eq!(serialized.load(Ordering::Relaxed), MAX_QUEUED_LOGS_PER_CALL);
     }
 
     #[test]

@@ -15,6 +15,7 @@ fn count(call: ToolCall) -> ToolCall {
     read_only,
     cache_ttl = "5m",
     cache_capacity = 1_000,
+    cache_max_bytes = 67_108_864,
     timeout = "5s",
     concurrency = 4,
     rate_limit = "1000/s",

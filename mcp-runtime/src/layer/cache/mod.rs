@@ -11,7 +11,7 @@
 //!
 //! [`ServerBuilder::cache_max_bytes`]: crate::ServerBuilder::cache_max_bytes
 
-mod key;
+pub(crate) mod key;
 mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};
