@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::layer::cache::CacheControl;
 use crate::protocol::jsonrpc::{write_notification, RequestId};
 use crate::protocol::messages::{LogLevel, LogMessageParams, ProgressParams};
 use crate::protocol::version::Era;
@@ -24,6 +23,31 @@ pub(crate) const MAX_QUEUED_LOGS_PER_CALL: usize = 64;
 /// the last one queued (only the latest matters), so a client that keeps up sees every
 /// report and one that falls behind sees the latest.
 pub(crate) const MAX_QUEUED_PROGRESS_PER_CALL: usize = 16;
+
+/// How one call uses the cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheControl {
+    /// Serve a fresh cached result when there is one; store a new successful result.
+    #[default]
+    Default,
+    /// Neither read nor write the cache.
+    Bypass,
+    /// Run the tool and store its successful result, replacing any cached one.
+    Refresh,
+}
+
+impl CacheControl {
+    /// Parses the value of the `mcp-toolkit/cache` `_meta` key
+    /// ([`CACHE_META_KEY`](crate::layer::cache::CACHE_META_KEY)).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "default" => Some(CacheControl::Default),
+            "bypass" => Some(CacheControl::Bypass),
+            "refresh" => Some(CacheControl::Refresh),
+            _ => None,
+        }
+    }
+}
 
 /// Where the calls of one connection leave notifications (progress, log messages) for it.
 ///

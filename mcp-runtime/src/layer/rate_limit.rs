@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::protocol::content::CallToolResult;
-use crate::tool::{BoxError, ToolCall, ToolFuture};
+use crate::tool::{BoxError, Tool, ToolCall, ToolFuture};
 
 /// Periods are capped at a century, far beyond any real quota.
 const MAX_PERIOD: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -140,6 +140,16 @@ where
             limiter.turn().await;
             inner.oneshot(call).await.map_err(Into::into)
         })
+    }
+}
+
+impl Tool {
+    /// Lets at most `calls` calls start in any window of `period`, shared by every connection;
+    /// calls over the rate wait for their turn (bounded by the tool's timeout, when it has
+    /// one).
+    /// (`#[tool(rate_limit = "10/s")]`)
+    pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
+        self.layer(RateLimitLayer::new(calls, period))
     }
 }
 

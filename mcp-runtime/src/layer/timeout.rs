@@ -18,7 +18,7 @@ use super::ready::{call_or_queue, ReadyCall};
 use super::Human;
 use crate::context::RequestContext;
 use crate::protocol::content::CallToolResult;
-use crate::tool::{BoxError, ToolCall};
+use crate::tool::{BoxError, Tool, ToolCall};
 
 /// Bounds each call to `duration`.
 ///
@@ -123,5 +123,15 @@ where
             this.tool,
             Human(*this.duration)
         ))))
+    }
+}
+
+impl Tool {
+    /// Bounds every call to `duration`: a call still running then is dropped and answered with
+    /// an `isError` result saying it timed out. (`#[tool(timeout = "5s")]`)
+    pub fn timeout(self, duration: Duration) -> Self {
+        let mut tool = self.layer(TimeoutLayer::new(duration));
+        tool.has_timeout = true;
+        tool
     }
 }

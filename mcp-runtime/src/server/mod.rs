@@ -306,15 +306,6 @@ impl ServerBuilder {
             self.state.insert_cache_store(cache.id(), store);
         }
     }
-
-    /// Builds the server and serves it on this process's stdin and stdout until stdin closes,
-    /// or Ctrl-C or SIGTERM (see [`Server::serve_stdio`]).
-    ///
-    /// # Errors
-    /// A build error, or an I/O error of the transport.
-    pub async fn serve_stdio(self) -> Result<(), Error> {
-        self.build()?.serve_stdio().await
-    }
 }
 
 /// What every connection of a server shares. Built once; read-only while serving.
@@ -408,29 +399,6 @@ impl Server {
             .with_shutdown(shutdown)
             .run()
             .await
-    }
-
-    /// Serves this process's stdin and stdout (stdout carries only protocol messages; log to
-    /// stderr) until stdin closes, or Ctrl-C or SIGTERM: then the calls already received are
-    /// answered (within [`ServerBuilder::shutdown_timeout`]) and it returns.
-    ///
-    /// # Errors
-    /// When stdio cannot be set up or writing fails.
-    pub async fn serve_stdio(&self) -> Result<(), Error> {
-        self.serve_stdio_with_shutdown(crate::transport::shutdown_signal())
-            .await
-    }
-
-    /// Serves stdin and stdout until stdin closes or `shutdown` completes.
-    ///
-    /// # Errors
-    /// When stdio cannot be set up or writing fails.
-    pub async fn serve_stdio_with_shutdown(
-        &self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        let (reader, writer) = crate::transport::stdio::stdio()?;
-        Ok(self.serve_with_shutdown(reader, writer, shutdown).await?)
     }
 }
 

@@ -1,10 +1,20 @@
 //! [`ToolService`]: every tool behind one cheap-to-clone service type.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
-use super::{BoxError, ToolCall, ToolFuture};
+use super::call::ToolCall;
 use crate::protocol::content::CallToolResult;
+
+/// The error type of tool services. Errors become `isError: true` results, never protocol
+/// errors, so the model can see what went wrong.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The future of a tool service (what a [`ToolService`] returns).
+pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, BoxError>> + Send>>;
 
 /// A tool as a type-erased tower service (cheap to clone).
 ///

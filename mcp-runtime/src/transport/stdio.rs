@@ -14,11 +14,14 @@
 //! call non-blocking. The fast path is Linux's because of that reopening: on macOS and the
 //! BSDs, opening `/dev/fd/N` duplicates the descriptor instead, sharing its flags again.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::server::{Error, Server, ServerBuilder};
 
 /// The read half of stdio.
 #[derive(Debug)]
@@ -53,6 +56,42 @@ pub fn stdio() -> io::Result<(StdinReader, StdoutWriter)> {
         StdinReader(reader.unwrap_or_else(|| Half::Fallback(tokio::io::stdin()))),
         StdoutWriter(writer.unwrap_or_else(|| Half::Fallback(tokio::io::stdout()))),
     ))
+}
+
+impl ServerBuilder {
+    /// Builds the server and serves it on this process's stdin and stdout until stdin closes,
+    /// or Ctrl-C or SIGTERM (see [`Server::serve_stdio`]).
+    ///
+    /// # Errors
+    /// A build error, or an I/O error of the transport.
+    pub async fn serve_stdio(self) -> Result<(), Error> {
+        self.build()?.serve_stdio().await
+    }
+}
+
+impl Server {
+    /// Serves this process's stdin and stdout (stdout carries only protocol messages; log to
+    /// stderr) until stdin closes, or Ctrl-C or SIGTERM: then the calls already received are
+    /// answered (within [`ServerBuilder::shutdown_timeout`]) and it returns.
+    ///
+    /// # Errors
+    /// When stdio cannot be set up or writing fails.
+    pub async fn serve_stdio(&self) -> Result<(), Error> {
+        self.serve_stdio_with_shutdown(super::shutdown_signal())
+            .await
+    }
+
+    /// Serves stdin and stdout until stdin closes or `shutdown` completes.
+    ///
+    /// # Errors
+    /// When stdio cannot be set up or writing fails.
+    pub async fn serve_stdio_with_shutdown(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let (reader, writer) = stdio()?;
+        Ok(self.serve_with_shutdown(reader, writer, shutdown).await?)
+    }
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -12,57 +12,29 @@
 //! [`ServerBuilder::cache_max_bytes`]: crate::ServerBuilder::cache_max_bytes
 
 pub(crate) mod key;
-mod store;
+pub(crate) mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
 pub(crate) use key::{canonical_key, push_key_part};
-pub(crate) use store::Store;
-pub use store::{KeyParts, ToolCache, DEFAULT_STANDALONE_BYTES};
+pub use store::{CacheStats, KeyParts, ToolCache, DEFAULT_STANDALONE_BYTES};
 
 use crate::protocol::content::CallToolResult;
-use crate::tool::{BoxError, ToolCall, ToolFuture};
+use crate::tool::call::ToolCall;
+use crate::tool::service::{BoxError, ToolFuture};
+use crate::tool::Tool;
 
 /// The `_meta` key a client uses to steer the cache for one call.
 pub const CACHE_META_KEY: &str = "mcp-toolkit/cache";
 
-/// How one call uses the cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CacheControl {
-    /// Serve a fresh cached result when there is one; store a new successful result.
-    #[default]
-    Default,
-    /// Neither read nor write the cache.
-    Bypass,
-    /// Run the tool and store its successful result, replacing any cached one.
-    Refresh,
-}
-
-impl CacheControl {
-    /// Parses the value of [`CACHE_META_KEY`].
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "default" => Some(CacheControl::Default),
-            "bypass" => Some(CacheControl::Bypass),
-            "refresh" => Some(CacheControl::Refresh),
-            _ => None,
-        }
-    }
-}
-
-/// Hit and miss counts of a cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// Calls answered from the cache.
-    pub hits: u64,
-    /// Calls that ran the tool to fill the cache (one per single-flight group).
-    pub misses: u64,
-}
+// Defined beside the request context that carries it, below the tools and the layers.
+pub use crate::context::CacheControl;
 
 impl ToolCache {
     /// The layer that serves calls from this cache.
@@ -189,4 +161,26 @@ fn cache_key(cache: &ToolCache, call: &ToolCall) -> Option<Arc<str>> {
         }
     }
     Some(key.into())
+}
+
+impl Tool {
+    /// Caches successful results for `ttl`, keeping at most `capacity` argument sets per
+    /// server, within the server's byte budget.
+    /// (`#[tool(cache_ttl = 300, cache_capacity = 10_000)]`)
+    pub fn cached(self, ttl: Duration, capacity: u64) -> Self {
+        self.with_cache(ToolCache::new(ttl, capacity))
+    }
+
+    /// Caches successful results in `cache` (configured with a byte budget or keyed
+    /// extractors, say). Each server the tool is registered with keeps its own results.
+    pub fn with_cache(self, cache: ToolCache) -> Self {
+        let mut tool = self.layer(cache.layer());
+        tool.cache = Some(cache);
+        tool
+    }
+
+    /// The tool's result cache, when it has one: invalidate entries, read hit counts.
+    pub fn cache(&self) -> Option<&ToolCache> {
+        self.cache.as_ref()
+    }
 }

@@ -15,9 +15,18 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::key::canonical_key;
-use super::CacheStats;
 use crate::protocol::content::CallToolResult;
-use crate::tool::{SharedState, ToolCall};
+use crate::tool::call::ToolCall;
+use crate::tool::state::SharedState;
+
+/// Hit and miss counts of a cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Calls answered from the cache.
+    pub hits: u64,
+    /// Calls that ran the tool to fill the cache (one per single-flight group).
+    pub misses: u64,
+}
 
 /// The byte budget of a cache used outside any server, unless the cache sets its own.
 pub const DEFAULT_STANDALONE_BYTES: u64 = 64 * 1024 * 1024;
@@ -201,8 +210,8 @@ impl ToolCache {
 
     /// The store that serves calls with this shared state.
     pub(super) fn store_for(&self, state: &SharedState) -> Arc<Store> {
-        match state.cache_store(self.inner.id) {
-            Some(store) => store.clone(),
+        match state.cache_store::<Store>(self.inner.id) {
+            Some(store) => store,
             None => self
                 .inner
                 .standalone
