@@ -8,20 +8,25 @@
 
 pub mod bench;
 mod client;
+pub mod completion;
 mod context;
 pub mod layer;
 #[doc(hidden)]
 pub mod private;
+pub mod prompt;
 pub mod protocol;
+pub mod resource;
 mod server;
 mod tool;
 pub mod transport;
 
 pub use client::Client;
 pub use context::RequestContext;
+pub use prompt::Prompt;
 pub use protocol::content::{CallToolResult, Content};
 pub use protocol::jsonrpc::ErrorObject;
 pub use protocol::messages::{Implementation, LogLevel, ToolAnnotations};
+pub use resource::Resource;
 /// Checks for the fuzz targets in `fuzz/`: not API.
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]

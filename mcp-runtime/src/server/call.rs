@@ -2,23 +2,92 @@
 //! dispatched. The stdio connection keeps many calls in one `FuturesUnordered`; transports that
 //! frame each message themselves (HTTP) drive one [`RunningCall`] per request.
 
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::dispatch::PendingCall;
+use serde_json::Value;
+
+use super::dispatch::{write_modern_result, PendingCall, PendingRequest};
 use super::reply::write_call_result;
 use super::ServerInner;
 use crate::context::RequestContext;
 use crate::layer::ready::call_or_queue;
 use crate::private::panic_message;
 use crate::protocol::content::CallToolResult;
-use crate::protocol::jsonrpc::RequestId;
+use crate::protocol::jsonrpc::{write_error, write_result, ErrorObject, RequestId, INTERNAL_ERROR};
 use crate::protocol::version::Era;
 use crate::tool::{failure_result, BoxError, ToolFuture};
 
 /// How a tool's future ended: its result, its error, or its panic.
 pub(crate) type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
+
+/// The future of a request other than `tools/call` (`resources/read`, `prompts/get` ...): the
+/// whole result, or the error to answer with.
+pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Result<Value, ErrorObject>> + Send>>;
+
+/// What a request runs: a tool call (the hot path, kept apart) or another method's handler.
+pub(crate) enum Work {
+    Tool { tool: usize, future: ToolFuture },
+    Other(ReplyFuture),
+}
+
+/// How a [`Work`] ended.
+pub(crate) enum Done {
+    Tool { tool: usize, outcome: Outcome },
+    Other(std::thread::Result<Result<Value, ErrorObject>>),
+}
+
+impl Work {
+    /// Polls the work, turning a panic into an outcome instead of unwinding into the server.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
+        match self {
+            Work::Tool { tool, future } => poll_guarded(future, cx).map(|outcome| Done::Tool {
+                tool: *tool,
+                outcome,
+            }),
+            Work::Other(future) => {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(reply)) => Poll::Ready(Done::Other(Ok(reply))),
+                    Err(panic) => Poll::Ready(Done::Other(Err(panic))),
+                }
+            }
+        }
+    }
+}
+
+/// Writes the reply of finished work.
+pub(crate) fn write_done(
+    out: &mut Vec<u8>,
+    id: &RequestId,
+    era: Era,
+    done: Done,
+    server: &ServerInner,
+) {
+    match done {
+        Done::Tool { tool, outcome } => {
+            let result = call_result(server, tool, outcome);
+            write_call_result(out, id, era, result, server);
+        }
+        Done::Other(Ok(Ok(result))) if era.is_modern() => {
+            write_modern_result(out, id, &result, server)
+        }
+        Done::Other(Ok(Ok(result))) => write_result(out, id, &result),
+        Done::Other(Ok(Err(error))) => write_error(out, Some(id), &error),
+        Done::Other(Err(panic)) => {
+            let message = panic_message(&*panic);
+            tracing::error!(%id, "request handler panicked: {message}");
+            let error = ErrorObject::new(
+                INTERNAL_ERROR,
+                format!("Internal error: the handler panicked ({message})"),
+            );
+            write_error(out, Some(id), &error);
+        }
+    }
+}
 
 /// Polls a tool future, turning a panic into an outcome instead of unwinding into the server.
 pub(crate) fn poll_guarded(future: &mut ToolFuture, cx: &mut Context<'_>) -> Poll<Outcome> {
@@ -51,10 +120,9 @@ pub(crate) struct RunningCall {
     server: Arc<ServerInner>,
     id: RequestId,
     era: Era,
-    tool: usize,
     context: RequestContext,
     /// `None` once the reply was written.
-    future: Option<ToolFuture>,
+    work: Option<Work>,
 }
 
 impl RunningCall {
@@ -80,9 +148,19 @@ impl RunningCall {
             server,
             id,
             era,
-            tool,
             context,
-            future: Some(future),
+            work: Some(Work::Tool { tool, future }),
+        }
+    }
+
+    /// Starts a request other than a tool call.
+    pub(crate) fn start_request(server: Arc<ServerInner>, pending: PendingRequest) -> RunningCall {
+        RunningCall {
+            server,
+            id: pending.id,
+            era: pending.era,
+            context: pending.context,
+            work: Some(Work::Other(pending.future)),
         }
     }
 
@@ -94,20 +172,19 @@ impl RunningCall {
     /// Polls the call; when it ends, appends its last notifications and its reply to `out`.
     /// Must not be polled again after it returned `Ready`.
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>, out: &mut Vec<u8>) -> Poll<()> {
-        let future = self.future.as_mut().expect("polled after its reply");
-        let outcome = std::task::ready!(poll_guarded(future, cx));
-        self.future = None;
+        let work = self.work.as_mut().expect("polled after its reply");
+        let done = std::task::ready!(work.poll(cx));
+        self.work = None;
         // A call's notifications go out before its reply, and none after it.
         self.context.close_notes(out);
-        let result = call_result(&self.server, self.tool, outcome);
-        write_call_result(out, &self.id, self.era, result, &self.server);
+        write_done(out, &self.id, self.era, done, &self.server);
         Poll::Ready(())
     }
 }
 
 impl Drop for RunningCall {
     fn drop(&mut self) {
-        if self.future.is_some() {
+        if self.work.is_some() {
             tracing::debug!(id = %self.id, "call cancelled: its client went away");
             self.context.cancel();
             self.context.close_notes(&mut Vec::new());

@@ -20,10 +20,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::call::{call_result, poll_guarded, Outcome};
-use super::dispatch::{Action, Dispatcher, PendingCall, Session};
+use super::call::{write_done, Done, Work};
+use super::dispatch::{Action, Dispatcher, PendingCall, PendingRequest, Session};
 use super::lines::{Frame, LineBuffer};
-use super::reply::write_call_result;
 use super::rpc_batch::{self, BatchId, RpcBatches};
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
@@ -47,10 +46,9 @@ pin_project! {
     struct InFlight {
         id: RequestId,
         era: Era,
-        tool: usize,
         batch: Option<BatchId>,
         context: RequestContext,
-        future: ToolFuture,
+        work: Work,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
     }
@@ -74,12 +72,11 @@ impl Cancellation {
 struct Finished {
     id: RequestId,
     era: Era,
-    tool: usize,
     /// The JSON-RPC batch the call came in, whose response array its reply joins.
     batch: Option<BatchId>,
     context: RequestContext,
     /// `None` when the client cancelled: no reply is sent.
-    outcome: Option<Outcome>,
+    outcome: Option<Done>,
 }
 
 impl Future for InFlight {
@@ -90,12 +87,11 @@ impl Future for InFlight {
         let outcome = if this.cancelled.poll(cx).is_ready() {
             None
         } else {
-            Some(ready!(poll_guarded(this.future, cx)))
+            Some(ready!(this.work.poll(cx)))
         };
         Poll::Ready(Finished {
             id: this.id.clone(),
             era: *this.era,
-            tool: *this.tool,
             batch: *this.batch,
             context: this.context.clone(),
             outcome,
@@ -338,6 +334,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         match action {
             Action::Done => {}
             Action::Call(call) => self.start_call(call, batch, cx),
+            Action::Request(request) => self.start_request(request, batch, cx),
             Action::Cancel(id) => match self.cancellations.remove(&id) {
                 Some(cancellation) => cancellation.cancel(),
                 None => tracing::debug!(%id, "cancellation for a request that is not running"),
@@ -389,20 +386,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             call,
             context,
         } = pending;
-        if !self.cancellations.is_empty() && self.cancellations.contains_key(&id) {
-            // Cancellation and replies are matched by id: a second call under the id of one
-            // still running would make both ambiguous.
-            let error = ErrorObject::invalid_request(format!(
-                "Invalid request: id {id} is already used by a request still running"
-            ));
-            return match batch {
-                None => write_error(&mut self.out, Some(&id), &error),
-                Some(batch) => {
-                    let mut reply = Vec::new();
-                    write_error(&mut reply, Some(&id), &error);
-                    self.rpc_batches.respond(batch, &reply);
-                }
-            };
+        if !self.id_is_free(&id, batch) {
+            return;
         }
         if let Some(batch) = batch {
             self.rpc_batches.call_started(batch);
@@ -414,27 +399,80 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 .into_started()
                 .unwrap_or_else(|queued| Box::pin(queued))
         }));
-        let mut future = match started {
-            Ok(future) => future,
-            Err(panic) => {
-                return self.finish(Finished {
-                    id,
-                    era,
+        match started {
+            Ok(future) => self.start(id, era, batch, context, Work::Tool { tool, future }, cx),
+            Err(panic) => self.finish(Finished {
+                id,
+                era,
+                batch,
+                context,
+                outcome: Some(Done::Tool {
                     tool,
-                    batch,
-                    context,
-                    outcome: Some(Err(panic)),
-                })
+                    outcome: Err(panic),
+                }),
+            }),
+        }
+    }
+
+    /// Starts a request other than a tool call (a resource read, a prompt ...).
+    fn start_request(
+        &mut self,
+        pending: PendingRequest,
+        batch: Option<BatchId>,
+        cx: &mut Context<'_>,
+    ) {
+        let PendingRequest {
+            id,
+            era,
+            context,
+            future,
+        } = pending;
+        if self.id_is_free(&id, batch) {
+            if let Some(batch) = batch {
+                self.rpc_batches.call_started(batch);
             }
-        };
-        if let Poll::Ready(outcome) = poll_guarded(&mut future, cx) {
+            self.start(id, era, batch, context, Work::Other(future), cx);
+        }
+    }
+
+    /// Whether no request with this id is running; if one is, answers this one with an error.
+    fn id_is_free(&mut self, id: &RequestId, batch: Option<BatchId>) -> bool {
+        if self.cancellations.is_empty() || !self.cancellations.contains_key(id) {
+            return true;
+        }
+        // Cancellation and replies are matched by id: a second request under the id of one
+        // still running would make both ambiguous.
+        let error = ErrorObject::invalid_request(format!(
+            "Invalid request: id {id} is already used by a request still running"
+        ));
+        match batch {
+            None => write_error(&mut self.out, Some(id), &error),
+            Some(batch) => {
+                let mut reply = Vec::new();
+                write_error(&mut reply, Some(id), &error);
+                self.rpc_batches.respond(batch, &reply);
+            }
+        }
+        false
+    }
+
+    /// Polls started work once; work that does not finish at once is queued.
+    fn start(
+        &mut self,
+        id: RequestId,
+        era: Era,
+        batch: Option<BatchId>,
+        context: RequestContext,
+        mut work: Work,
+        cx: &mut Context<'_>,
+    ) {
+        if let Poll::Ready(done) = work.poll(cx) {
             return self.finish(Finished {
                 id,
                 era,
-                tool,
                 batch,
                 context,
-                outcome: Some(outcome),
+                outcome: Some(done),
             });
         }
         let cancellation = Cancellation {
@@ -446,10 +484,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         self.inflight.push(InFlight {
             id,
             era,
-            tool,
             batch,
             context,
-            future,
+            work,
             cancelled,
         });
     }
@@ -458,7 +495,6 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         let Finished {
             id,
             era,
-            tool,
             batch,
             context,
             outcome,
@@ -469,15 +505,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 tracing::debug!(%id, "call cancelled; no reply");
                 context.close_notes(&mut Vec::new());
             }
-            Some(outcome) => {
+            Some(done) => {
                 // A call's notifications go out before its reply, and none after it.
                 context.close_notes(&mut self.out);
-                let result = call_result(&self.server, tool, outcome);
                 match batch {
-                    None => write_call_result(&mut self.out, &id, era, result, &self.server),
+                    None => write_done(&mut self.out, &id, era, done, &self.server),
                     Some(batch) => {
                         let mut reply = Vec::new();
-                        write_call_result(&mut reply, &id, era, result, &self.server);
+                        write_done(&mut reply, &id, era, done, &self.server);
                         self.rpc_batches.respond(batch, &reply);
                     }
                 }

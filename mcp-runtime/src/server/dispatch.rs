@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::call::ReplyFuture;
 use super::fast_call::FastCall;
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
@@ -36,6 +37,11 @@ impl Session {
         self.legacy_version
     }
 
+    /// The level `logging/setLevel` asked for.
+    pub(crate) fn log_level(&self) -> Option<LogLevel> {
+        self.log_level
+    }
+
     /// Whether JSON-RPC batch arrays are accepted: only `2025-03-26` has them.
     pub(crate) fn accepts_batches(&self) -> bool {
         self.legacy_version == Some(BATCH_VERSION)
@@ -55,12 +61,22 @@ pub(crate) struct PendingCall {
     pub context: RequestContext,
 }
 
+/// A request other than `tools/call` whose answer is awaited (a resource read, a prompt ...).
+pub(crate) struct PendingRequest {
+    pub id: RequestId,
+    pub era: Era,
+    pub context: RequestContext,
+    pub future: ReplyFuture,
+}
+
 /// What the connection must do after a message was handled.
 pub(crate) enum Action {
     /// Nothing more (any response was written).
     Done,
     /// Run a tool call.
     Call(PendingCall),
+    /// Run another request's handler.
+    Request(PendingRequest),
     /// The client cancelled this request.
     Cancel(RequestId),
 }
@@ -89,7 +105,7 @@ pub(crate) struct Dispatcher<'a> {
     pub failure: Option<i32>,
 }
 
-type Reply<T> = Result<T, ErrorObject>;
+pub(super) type Reply<T> = Result<T, ErrorObject>;
 
 impl Dispatcher<'_> {
     pub(crate) fn handle_line(&mut self, line: &[u8]) -> Action {
@@ -152,7 +168,7 @@ impl Dispatcher<'_> {
     }
 
     /// Checks a mirrored header against the body's value.
-    fn check_mirrored(header: &str, sent: Option<&str>, body: &str) -> Reply<()> {
+    pub(super) fn check_mirrored(header: &str, sent: Option<&str>, body: &str) -> Reply<()> {
         match sent {
             Some(sent) if sent == body => Ok(()),
             Some(sent) => Err(ErrorObject::new(
@@ -233,10 +249,12 @@ impl Dispatcher<'_> {
                 self.write_empty(id, self.era(None)?);
                 Ok(Action::Done)
             }
-            _ => Err(
-                ErrorObject::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
-                    .with_data(json!({"method": method})),
-            ),
+            other => self.primitive(id, other, params).unwrap_or_else(|| {
+                Err(
+                    ErrorObject::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+                        .with_data(json!({"method": method})),
+                )
+            }),
         }
     }
 
@@ -263,7 +281,7 @@ impl Dispatcher<'_> {
 
     /// The era a request is served in: modern when its `_meta` names a protocol version,
     /// legacy when this connection was initialized.
-    fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
+    pub(super) fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
         if let Some(mirrored) = self.mirrored {
             let body = meta.and_then(|m| m.protocol_version.as_deref());
             Self::check_mirrored(
@@ -350,36 +368,7 @@ impl Dispatcher<'_> {
 
     fn list_tools(&mut self, id: &RequestId, era: Era, cursor: Option<&str>) -> Reply<()> {
         let entries = &self.server.tool_entries;
-        let start = match cursor {
-            None => 0,
-            Some(cursor) => decode_cursor(cursor)
-                .filter(|&start| start <= entries.len())
-                .ok_or_else(|| ErrorObject::invalid_params(format!("Invalid cursor: {cursor}")))?,
-        };
-        let end = self
-            .server
-            .page_size
-            .map_or(entries.len(), |size| (start + size).min(entries.len()));
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct ListToolsResult<'a> {
-            tools: &'a [Box<RawValue>],
-            #[serde(skip_serializing_if = "Option::is_none")]
-            next_cursor: Option<String>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            ttl_ms: Option<u64>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            cache_scope: Option<&'static str>,
-        }
-        let modern = era.is_modern();
-        let result = ListToolsResult {
-            tools: &entries[start..end],
-            next_cursor: (end < entries.len()).then(|| encode_cursor(end)),
-            ttl_ms: modern.then_some(self.server.list_ttl_ms),
-            cache_scope: modern.then_some("public"),
-        };
-        self.write(id, era, &result);
-        Ok(())
+        self.list_page(id, era, cursor, "tools", entries)
     }
 
     fn initialize(&mut self, id: &RequestId, params: &InitializeParams<'_>) {
@@ -415,7 +404,7 @@ impl Dispatcher<'_> {
         self.write(id, era, &json!({}));
     }
 
-    fn write<R: Serialize>(&mut self, id: &RequestId, era: Era, result: &R) {
+    pub(super) fn write<R: Serialize>(&mut self, id: &RequestId, era: Era, result: &R) {
         match era {
             Era::Modern => write_modern_result(self.out, id, result, self.server),
             Era::Legacy(_) => write_result(self.out, id, result),
@@ -434,7 +423,9 @@ pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
 }
 
 /// Parses params a method cannot do without.
-fn required_params<'a, T: serde::Deserialize<'a>>(params: Option<&'a RawValue>) -> Reply<T> {
+pub(super) fn required_params<'a, T: serde::Deserialize<'a>>(
+    params: Option<&'a RawValue>,
+) -> Reply<T> {
     let raw =
         params.ok_or_else(|| ErrorObject::invalid_params("Invalid params: missing \"params\""))?;
     serde_json::from_str(raw.get())
@@ -442,7 +433,7 @@ fn required_params<'a, T: serde::Deserialize<'a>>(params: Option<&'a RawValue>) 
 }
 
 /// Parses params that may be left out.
-fn optional_params<'a, T: serde::Deserialize<'a> + Default>(
+pub(super) fn optional_params<'a, T: serde::Deserialize<'a> + Default>(
     params: Option<&'a RawValue>,
 ) -> Reply<T> {
     params.map_or_else(|| Ok(T::default()), |raw| required_params(Some(raw)))
@@ -485,14 +476,4 @@ fn strip_nulls(mut value: Value) -> Value {
         map.retain(|_, v| !v.is_null());
     }
     value
-}
-
-const CURSOR_PREFIX: &str = "tools:";
-
-fn encode_cursor(offset: usize) -> String {
-    format!("{CURSOR_PREFIX}{offset}")
-}
-
-fn decode_cursor(cursor: &str) -> Option<usize> {
-    cursor.strip_prefix(CURSOR_PREFIX)?.parse().ok()
 }

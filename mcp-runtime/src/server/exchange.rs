@@ -49,6 +49,9 @@ pub(crate) fn exchange(
     match action {
         Action::Done => Exchanged::Answered { reply, failure },
         Action::Call(pending) => Exchanged::Call(RunningCall::start(server.clone(), pending)),
+        Action::Request(pending) => {
+            Exchanged::Call(RunningCall::start_request(server.clone(), pending))
+        }
         Action::Cancel(id) => Exchanged::Cancel(id),
     }
 }

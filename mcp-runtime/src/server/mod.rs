@@ -8,8 +8,10 @@ mod fast_call;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod lines;
+mod primitives;
 mod reply;
 mod rpc_batch;
+mod surface;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,10 +25,13 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::layer::cache::ToolCache;
+use crate::prompt::Prompt;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::{meta_keys, Implementation};
+use crate::resource::Resource;
 use crate::tool::{is_valid_tool_name, BoxError, SharedState, Tool, ToolCall, ToolService};
 use connection::{Connection, DEFAULT_SHUTDOWN_GRACE};
+use surface::Surface;
 use tower::{Layer, Service};
 
 /// Why a server could not be built.
@@ -39,6 +44,20 @@ pub enum BuildError {
     /// A tool's name is not 1–128 characters of `A-Z a-z 0-9 _ - .`.
     #[error("`{0}` is not a valid tool name (1-128 characters of A-Z a-z 0-9 _ - .)")]
     InvalidToolName(String),
+    /// Two resources share a URI, or two templates a pattern.
+    #[error("two resources have the URI `{0}`")]
+    DuplicateResource(String),
+    /// Two prompts share a name.
+    #[error("two prompts are named `{0}`")]
+    DuplicatePrompt(String),
+    /// A completer was given for an argument (or template variable) that does not exist.
+    #[error("`{owner}` has no argument or variable `{argument}` to complete")]
+    UnknownCompletionArgument {
+        /// The prompt or resource template.
+        owner: String,
+        /// The argument named by the completer.
+        argument: String,
+    },
     /// A tool takes `State<T>` but no `T` was registered with [`ServerBuilder::state`].
     #[error("tool `{tool}` takes State<{type_name}>, but no `{type_name}` was registered with ServerBuilder::state")]
     MissingState {
@@ -83,6 +102,8 @@ pub struct ServerBuilder {
     info: Implementation,
     instructions: Option<String>,
     tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    prompts: Vec<Prompt>,
     state: SharedState,
     page_size: Option<usize>,
     list_ttl: Duration,
@@ -113,6 +134,8 @@ impl ServerBuilder {
             },
             instructions: None,
             tools: Vec::new(),
+            resources: Vec::new(),
+            prompts: Vec::new(),
             state: SharedState::default(),
             page_size: None,
             list_ttl: Duration::from_secs(300),
@@ -146,6 +169,32 @@ impl ServerBuilder {
     /// Registers several tools.
     pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
         self.tools.extend(tools);
+        self
+    }
+
+    /// Registers a resource or resource template. Resources are listed in the order they were
+    /// registered; a read goes to the first that serves its URI (fixed URIs, then templates,
+    /// in that order).
+    pub fn resource(mut self, resource: Resource) -> Self {
+        self.resources.push(resource);
+        self
+    }
+
+    /// Registers several resources.
+    pub fn resources(mut self, resources: impl IntoIterator<Item = Resource>) -> Self {
+        self.resources.extend(resources);
+        self
+    }
+
+    /// Registers a prompt. Prompts are listed in the order they were registered.
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompts.push(prompt);
+        self
+    }
+
+    /// Registers several prompts.
+    pub fn prompts(mut self, prompts: impl IntoIterator<Item = Prompt>) -> Self {
+        self.prompts.extend(prompts);
         self
     }
 
@@ -269,18 +318,26 @@ impl ServerBuilder {
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
         self.make_cache_stores();
+        let surface = Surface::build(self.resources, self.prompts)?;
+        let capabilities = surface.capabilities();
         let server_meta = json!({ meta_keys::SERVER_INFO: self.info });
         let modern_result_fields = format!(r#""resultType":"complete","_meta":{server_meta}"#)
             .into_bytes()
             .into_boxed_slice();
         Ok(Server {
             inner: Arc::new(ServerInner {
-                capabilities: json!({"tools": {"listChanged": false}, "logging": {}}),
+                capabilities,
                 info: self.info,
                 instructions: self.instructions,
                 tools: self.tools,
                 index,
                 tool_entries,
+                resources: surface.resources,
+                resource_entries: surface.resource_entries,
+                template_entries: surface.template_entries,
+                prompts: surface.prompts,
+                prompt_index: surface.prompt_index,
+                prompt_entries: surface.prompt_entries,
                 state: self.state,
                 page_size: self.page_size,
                 list_ttl_ms: u64::try_from(self.list_ttl.as_millis()).unwrap_or(u64::MAX),
@@ -317,6 +374,13 @@ pub(crate) struct ServerInner {
     pub index: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
     /// Each tool's `tools/list` entry, serialized once.
     pub tool_entries: Vec<Box<RawValue>>,
+    /// Fixed resources first, then templates: a read goes to the first that serves its URI.
+    pub resources: Vec<Resource>,
+    pub resource_entries: Vec<Box<RawValue>>,
+    pub template_entries: Vec<Box<RawValue>>,
+    pub prompts: Vec<Prompt>,
+    pub prompt_index: HashMap<Arc<str>, usize>,
+    pub prompt_entries: Vec<Box<RawValue>>,
     pub state: SharedState,
     pub page_size: Option<usize>,
     pub list_ttl_ms: u64,

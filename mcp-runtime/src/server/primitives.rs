@@ -1,0 +1,384 @@
+//! Dispatch of the methods beside tools: resources, prompts and completions (both eras).
+
+use std::collections::HashMap;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use super::dispatch::{
+    optional_params, required_params, Action, Dispatcher, PendingRequest, Reply,
+};
+use crate::completion::{CompleteResult, CompletionRequest};
+use crate::context::{CacheControl, RequestContext};
+use crate::prompt::PromptGet;
+use crate::protocol::jsonrpc::{ErrorObject, RequestId, INTERNAL_ERROR, INVALID_PARAMS};
+use crate::protocol::messages::{ListParams, LogLevel, RequestMeta};
+use crate::protocol::version::Era;
+use crate::resource::{ResourceKind, ResourceRead};
+use crate::tool::BoxError;
+
+/// Legacy revisions answer an unknown resource with this code; `2026-07-28` with -32602.
+const RESOURCE_NOT_FOUND: i32 = -32002;
+
+#[derive(Deserialize)]
+struct ReadParams<'a> {
+    uri: String,
+    #[serde(rename = "_meta", default, borrow)]
+    meta: Option<RequestMeta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct GetPromptParams<'a> {
+    name: String,
+    #[serde(default)]
+    arguments: Option<HashMap<String, String>>,
+    #[serde(rename = "_meta", default, borrow)]
+    meta: Option<RequestMeta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CompleteParams<'a> {
+    #[serde(rename = "ref")]
+    reference: Reference,
+    argument: CompleteArgument,
+    #[serde(default)]
+    context: Option<CompleteContext>,
+    #[serde(rename = "_meta", default, borrow)]
+    meta: Option<RequestMeta<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum Reference {
+    #[serde(rename = "ref/prompt")]
+    Prompt { name: String },
+    #[serde(rename = "ref/resource")]
+    Resource { uri: String },
+}
+
+#[derive(Deserialize)]
+struct CompleteArgument {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct CompleteContext {
+    #[serde(default)]
+    arguments: HashMap<String, String>,
+}
+
+/// One page of a list result: `{"<key>": [...], "nextCursor"?, "ttlMs"?, "cacheScope"?}`.
+struct Page<'a> {
+    key: &'static str,
+    entries: &'a [Box<RawValue>],
+    next_cursor: Option<String>,
+    ttl_ms: Option<u64>,
+}
+
+impl Serialize for Page<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(self.key, self.entries)?;
+        if let Some(cursor) = &self.next_cursor {
+            map.serialize_entry("nextCursor", cursor)?;
+        }
+        if let Some(ttl) = self.ttl_ms {
+            map.serialize_entry("ttlMs", &ttl)?;
+            map.serialize_entry("cacheScope", "public")?;
+        }
+        map.end()
+    }
+}
+
+impl Dispatcher<'_> {
+    /// Answers a list method with one page of `entries` (paged by the server's page size).
+    pub(super) fn list_page(
+        &mut self,
+        id: &RequestId,
+        era: Era,
+        cursor: Option<&str>,
+        key: &'static str,
+        entries: &[Box<RawValue>],
+    ) -> Reply<()> {
+        let start = match cursor {
+            None => 0,
+            Some(cursor) => decode_cursor(key, cursor)
+                .filter(|&start| start <= entries.len())
+                .ok_or_else(|| ErrorObject::invalid_params(format!("Invalid cursor: {cursor}")))?,
+        };
+        let end = self
+            .server
+            .page_size
+            .map_or(entries.len(), |size| (start + size).min(entries.len()));
+        let page = Page {
+            key,
+            entries: &entries[start..end],
+            next_cursor: (end < entries.len()).then(|| encode_cursor(key, end)),
+            ttl_ms: era.is_modern().then_some(self.server.list_ttl_ms),
+        };
+        self.write(id, era, &page);
+        Ok(())
+    }
+
+    /// `resources/list`, `resources/templates/list`, `resources/read`, `prompts/list`,
+    /// `prompts/get`, `completion/complete`; `None` for any other method.
+    pub(super) fn primitive(
+        &mut self,
+        id: &RequestId,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Option<Reply<Action>> {
+        let server = self.server;
+        // A method of a capability the server does not declare is one it does not have.
+        let declared = |capability: &str| server.capabilities.get(capability).is_some();
+        let family = method.split('/').next().unwrap_or_default();
+        let capability = match family {
+            "resources" => "resources",
+            "prompts" => "prompts",
+            "completion" => "completions",
+            _ => return None,
+        };
+        if !declared(capability) {
+            return None;
+        }
+        let reply = match method {
+            "resources/list" | "resources/templates/list" | "prompts/list" => {
+                let (key, entries) = match method {
+                    "resources/list" => ("resources", &server.resource_entries),
+                    "resources/templates/list" => ("resourceTemplates", &server.template_entries),
+                    _ => ("prompts", &server.prompt_entries),
+                };
+                self.list(id, params, key, entries)
+            }
+            "resources/read" => self.read_resource(id, params),
+            "prompts/get" => self.get_prompt(id, params),
+            "completion/complete" => self.complete(id, params),
+            _ => return None,
+        };
+        Some(reply)
+    }
+
+    fn list(
+        &mut self,
+        id: &RequestId,
+        params: Option<&RawValue>,
+        key: &'static str,
+        entries: &[Box<RawValue>],
+    ) -> Reply<Action> {
+        let params: ListParams<'_> = optional_params(params)?;
+        let era = self.era(params.meta.as_ref())?;
+        self.list_page(id, era, params.cursor.as_deref(), key, entries)?;
+        Ok(Action::Done)
+    }
+
+    fn read_resource(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
+        let params: ReadParams<'_> = required_params(params)?;
+        self.check_mirrored_name(&params.uri)?;
+        let era = self.era(params.meta.as_ref())?;
+        let found = self
+            .server
+            .resources
+            .iter()
+            .find_map(|r| r.serves(&params.uri).map(|vars| (r, vars)));
+        let Some((resource, variables)) = found else {
+            let code = if era.is_modern() {
+                INVALID_PARAMS
+            } else {
+                RESOURCE_NOT_FOUND
+            };
+            return Err(
+                ErrorObject::new(code, format!("Resource not found: {}", params.uri))
+                    .with_data(json!({ "uri": params.uri })),
+            );
+        };
+        let context = self.request_context(id, era, params.meta.as_ref());
+        let read = ResourceRead::from_parts(
+            params.uri.clone(),
+            variables,
+            context.clone(),
+            self.server.state.clone(),
+        );
+        let service = resource.service();
+        let uri = params.uri;
+        let future = Box::pin(async move {
+            let result = service
+                .oneshot(read)
+                .await
+                .map_err(|err| handler_error(err, || format!("Reading resource {uri} failed")))?;
+            let mut value = to_object(&result)?;
+            if era.is_modern() {
+                // Reads are not cached by clients unless a resource says otherwise.
+                value.insert("ttlMs".into(), 0.into());
+                value.insert("cacheScope".into(), "private".into());
+            }
+            Ok(Value::Object(value))
+        });
+        Ok(self.pending(id, era, context, future))
+    }
+
+    fn get_prompt(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
+        let params: GetPromptParams<'_> = required_params(params)?;
+        self.check_mirrored_name(&params.name)?;
+        let era = self.era(params.meta.as_ref())?;
+        let Some(&index) = self.server.prompt_index.get(params.name.as_str()) else {
+            return Err(ErrorObject::invalid_params(format!(
+                "Unknown prompt: {}",
+                params.name
+            )));
+        };
+        let prompt = &self.server.prompts[index];
+        let arguments = params.arguments.unwrap_or_default();
+        if let Some(missing) = prompt
+            .def()
+            .arguments
+            .iter()
+            .find(|a| a.required && !arguments.contains_key(&a.name))
+        {
+            return Err(ErrorObject::invalid_params(format!(
+                "Missing required argument `{}` of prompt `{}`",
+                missing.name, params.name
+            )));
+        }
+        let context = self.request_context(id, era, params.meta.as_ref());
+        let get = PromptGet::from_parts(
+            prompt.def().name.clone(),
+            arguments,
+            context.clone(),
+            self.server.state.clone(),
+        );
+        let service = prompt.service();
+        let name = params.name;
+        let future = Box::pin(async move {
+            let result = service
+                .oneshot(get)
+                .await
+                .map_err(|err| handler_error(err, || format!("Getting prompt `{name}` failed")))?;
+            Ok(Value::Object(to_object(&result)?))
+        });
+        Ok(self.pending(id, era, context, future))
+    }
+
+    fn complete(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
+        let params: CompleteParams<'_> = required_params(params)?;
+        let era = self.era(params.meta.as_ref())?;
+        let completers = match &params.reference {
+            Reference::Prompt { name } => {
+                let Some(&index) = self.server.prompt_index.get(name.as_str()) else {
+                    return Err(ErrorObject::invalid_params(format!(
+                        "Unknown prompt: {name}"
+                    )));
+                };
+                &self.server.prompts[index].completers
+            }
+            Reference::Resource { uri } => {
+                let template = self.server.resources.iter().find(|r| {
+                    matches!(&*r.kind, ResourceKind::Template { def, .. } if def.uri_template == *uri)
+                });
+                match template {
+                    Some(resource) => &resource.completers,
+                    None => {
+                        return Err(ErrorObject::invalid_params(format!(
+                            "Unknown resource template: {uri}"
+                        )))
+                    }
+                }
+            }
+        };
+        let completer = completers
+            .iter()
+            .find(|(name, _)| *name == params.argument.name)
+            .map(|(_, completer)| completer.clone());
+        let context = self.request_context(id, era, params.meta.as_ref());
+        let request = CompletionRequest::new(
+            params.argument.name,
+            params.argument.value,
+            params.context.map(|c| c.arguments).unwrap_or_default(),
+            self.server.state.clone(),
+        );
+        let future = Box::pin(async move {
+            let result = match completer {
+                Some(completer) => CompleteResult::new(completer(request).await),
+                None => CompleteResult::empty(),
+            };
+            Ok(Value::Object(to_object(&result)?))
+        });
+        Ok(self.pending(id, era, context, future))
+    }
+
+    /// Checks `Mcp-Name` against the body's name or URI (modern HTTP).
+    fn check_mirrored_name(&self, body: &str) -> Reply<()> {
+        match self.mirrored {
+            Some(mirrored) => Self::check_mirrored("Mcp-Name", mirrored.name.as_deref(), body),
+            None => Ok(()),
+        }
+    }
+
+    /// The context of a request the server answers by running a handler.
+    fn request_context(
+        &self,
+        id: &RequestId,
+        era: Era,
+        meta: Option<&RequestMeta<'_>>,
+    ) -> RequestContext {
+        let log_level = match era {
+            Era::Modern => meta
+                .and_then(|m| m.log_level.as_deref())
+                .and_then(LogLevel::parse),
+            Era::Legacy(_) => self.session.log_level(),
+        };
+        RequestContext::new(
+            id.clone(),
+            era,
+            meta.and_then(|m| m.progress_token).map(ToOwned::to_owned),
+            log_level,
+            self.outbox.clone(),
+            CacheControl::Default,
+        )
+    }
+
+    fn pending(
+        &self,
+        id: &RequestId,
+        era: Era,
+        context: RequestContext,
+        future: super::call::ReplyFuture,
+    ) -> Action {
+        Action::Request(PendingRequest {
+            id: id.clone(),
+            era,
+            context,
+            future,
+        })
+    }
+}
+
+/// A handler's error as a JSON-RPC error: an [`ErrorObject`] it returned is sent as it is;
+/// anything else is an internal error saying what failed.
+fn handler_error(err: BoxError, what: impl FnOnce() -> String) -> ErrorObject {
+    match err.downcast::<ErrorObject>() {
+        Ok(error) => *error,
+        Err(err) => ErrorObject::new(INTERNAL_ERROR, format!("{}: {err}", what())),
+    }
+}
+
+fn to_object<T: Serialize>(value: &T) -> Result<serde_json::Map<String, Value>, ErrorObject> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ErrorObject::new(
+            INTERNAL_ERROR,
+            "Internal error: a result did not serialize to an object",
+        )),
+    }
+}
+
+fn encode_cursor(key: &str, offset: usize) -> String {
+    format!("{key}:{offset}")
+}
+
+fn decode_cursor(key: &str, cursor: &str) -> Option<usize> {
+    cursor.strip_prefix(key)?.strip_prefix(':')?.parse().ok()
+}

@@ -1,0 +1,106 @@
+//! The resources and prompts of a server, checked and listed once when it is built.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::BuildError;
+use crate::prompt::Prompt;
+use crate::resource::{Resource, ResourceKind};
+
+/// What `build` makes of the registered resources and prompts.
+pub(super) struct Surface {
+    pub resources: Vec<Resource>,
+    pub resource_entries: Vec<Box<RawValue>>,
+    pub template_entries: Vec<Box<RawValue>>,
+    pub prompts: Vec<Prompt>,
+    pub prompt_index: HashMap<Arc<str>, usize>,
+    pub prompt_entries: Vec<Box<RawValue>>,
+}
+
+impl Surface {
+    pub fn build(resources: Vec<Resource>, prompts: Vec<Prompt>) -> Result<Surface, BuildError> {
+        let (mut fixed, mut templates) = (Vec::new(), Vec::new());
+        let (mut resource_entries, mut template_entries) = (Vec::new(), Vec::new());
+        let mut uris = HashSet::new();
+        for resource in resources {
+            if !uris.insert(resource.uri().to_owned()) {
+                return Err(BuildError::DuplicateResource(resource.uri().to_owned()));
+            }
+            match &*resource.kind {
+                ResourceKind::Fixed(def) => {
+                    check_completers(&resource.completers, def.uri.as_str(), &[])?;
+                    resource_entries.push(entry(def));
+                    fixed.push(resource);
+                }
+                ResourceKind::Template { def, template } => {
+                    let variables: Vec<&str> = template.variables().collect();
+                    check_completers(&resource.completers, &def.uri_template, &variables)?;
+                    template_entries.push(entry(def));
+                    templates.push(resource);
+                }
+            }
+        }
+        fixed.extend(templates);
+        let mut prompt_index = HashMap::new();
+        let mut prompt_entries = Vec::new();
+        for (position, prompt) in prompts.iter().enumerate() {
+            let def = prompt.def();
+            if prompt_index.insert(def.name.clone(), position).is_some() {
+                return Err(BuildError::DuplicatePrompt(def.name.to_string()));
+            }
+            let arguments: Vec<&str> = def.arguments.iter().map(|a| a.name.as_str()).collect();
+            check_completers(&prompt.completers, &def.name, &arguments)?;
+            prompt_entries.push(entry(def));
+        }
+        Ok(Surface {
+            resources: fixed,
+            resource_entries,
+            template_entries,
+            prompts,
+            prompt_index,
+            prompt_entries,
+        })
+    }
+
+    /// The server's capabilities: tools and logging always, the rest when the server has them.
+    pub fn capabilities(&self) -> Value {
+        let mut capabilities = json!({"tools": {"listChanged": false}, "logging": {}});
+        if !self.resources.is_empty() {
+            capabilities["resources"] = json!({"subscribe": false, "listChanged": false});
+        }
+        if !self.prompts.is_empty() {
+            capabilities["prompts"] = json!({"listChanged": false});
+        }
+        let completes = self.prompts.iter().any(|p| !p.completers.is_empty())
+            || self.resources.iter().any(|r| !r.completers.is_empty());
+        if completes || !self.prompts.is_empty() {
+            capabilities["completions"] = json!({});
+        }
+        capabilities
+    }
+}
+
+fn check_completers<T>(
+    completers: &[(String, T)],
+    owner: &str,
+    names: &[&str],
+) -> Result<(), BuildError> {
+    match completers
+        .iter()
+        .find(|(name, _)| !names.contains(&name.as_str()))
+    {
+        Some((argument, _)) => Err(BuildError::UnknownCompletionArgument {
+            owner: owner.to_owned(),
+            argument: argument.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A definition serialized once, for the list methods.
+fn entry<T: serde::Serialize>(def: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(def).expect("a definition serializes")
+}

@@ -1,0 +1,390 @@
+//! Resources, prompts and completions, in both eras, in process (the stdio framing) and over
+//! HTTP.
+
+#[path = "support/http.rs"]
+mod http;
+
+use std::convert::Infallible;
+
+use mcp_toolkit::completion::{completer, values, CompletionRequest};
+use mcp_toolkit::prompt::{GetPromptResult, PromptArgument, PromptDef, PromptGet, PromptMessage};
+use mcp_toolkit::resource::{ReadResourceResult, ResourceRead};
+use mcp_toolkit::transport::http::HttpConfig;
+use mcp_toolkit::{BuildError, Client, Content, ErrorObject, Prompt, Resource, Server};
+use serde_json::{json, Value};
+
+fn server() -> Server {
+    let template = Resource::template(
+        "test://template/{id}/data",
+        "template",
+        |read: ResourceRead| async move {
+            let id = read.variable("id").unwrap_or_default().to_owned();
+            if id == "missing" {
+                return Err(ErrorObject::new(-32002, "no such item").into());
+            }
+            if id == "broken" {
+                return Err::<ReadResourceResult, Box<dyn std::error::Error + Send + Sync>>(
+                    "the disk is on fire".into(),
+                );
+            }
+            Ok(ReadResourceResult::text(
+                read.uri(),
+                "application/json",
+                format!(r#"{{"id":"{id}"}}"#),
+            ))
+        },
+    )
+    .unwrap()
+    .with_description("One item")
+    .with_completion("id", values(["123", "124", "200"]));
+    let image = Resource::from_fn(
+        mcp_toolkit::resource::ResourceDef::new("test://static-binary", "binary")
+            .with_mime_type("image/png"),
+        |read: ResourceRead| async move {
+            Ok::<_, Infallible>(ReadResourceResult::blob(
+                read.uri(),
+                "image/png",
+                "iVBORw0KGgo=",
+            ))
+        },
+    );
+    let greet = Prompt::from_fn(
+        PromptDef::new("greet")
+            .with_description("Greet someone")
+            .with_argument(PromptArgument::required("name").with_description("Who"))
+            .with_argument(PromptArgument::optional("style")),
+        |get: PromptGet| async move {
+            let name = get.argument("name").unwrap_or_default();
+            let style = get.argument("style").unwrap_or("plainly");
+            Ok::<_, Infallible>(GetPromptResult::new(vec![
+                PromptMessage::user(Content::text(format!("Greet {name} {style}."))),
+                PromptMessage::assistant(Content::text("Hello!")),
+            ]))
+        },
+    )
+    .with_completion(
+        "style",
+        completer(|req: CompletionRequest| async move {
+            let who = req.other("name").unwrap_or("anyone").to_owned();
+            vec![format!("warmly, for {who}"), format!("{}...", req.value())]
+        }),
+    );
+    Server::builder("primitives", "1.0.0")
+        .resource(Resource::text(
+            "test://static-text",
+            "static",
+            "text/plain",
+            "Hello, resource",
+        ))
+        .resource(template)
+        .resource(image)
+        .prompt(greet)
+        .build()
+        .unwrap()
+}
+
+async fn legacy() -> Client {
+    let client = server().connect_in_memory();
+    client.initialize().await.unwrap();
+    client
+}
+
+#[tokio::test]
+async fn capabilities_name_what_the_server_has() {
+    let client = server().connect_in_memory();
+    let init = client.initialize().await.unwrap();
+    let capabilities = &init["capabilities"];
+    assert_eq!(
+        capabilities["resources"],
+        json!({"subscribe": false, "listChanged": false})
+    );
+    assert_eq!(capabilities["prompts"], json!({"listChanged": false}));
+    assert_eq!(capabilities["completions"], json!({}));
+    let bare = Server::builder("b", "1")
+        .build()
+        .unwrap()
+        .connect_in_memory();
+    let init = bare.initialize().await.unwrap();
+    assert!(init["capabilities"].get("resources").is_none());
+    assert!(init["capabilities"].get("prompts").is_none());
+    for method in ["resources/list", "prompts/list", "completion/complete"] {
+        let error = bare.request(method, json!({})).await.unwrap_err();
+        assert_eq!(error.code, -32601, "{method} without the capability");
+    }
+}
+
+#[tokio::test]
+async fn resources_are_listed_and_read_in_both_eras() {
+    for modern in [false, true] {
+        let client = if modern {
+            server().connect_in_memory().modern()
+        } else {
+            legacy().await
+        };
+        let list = client.request("resources/list", json!({})).await.unwrap();
+        let uris: Vec<_> = list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["uri"].clone())
+            .collect();
+        assert_eq!(
+            uris,
+            [json!("test://static-text"), json!("test://static-binary")]
+        );
+        assert_eq!(list["resources"][0]["mimeType"], "text/plain");
+        assert_eq!(
+            list.get("ttlMs").is_some(),
+            modern,
+            "cache hints only in the modern era"
+        );
+        let templates = client
+            .request("resources/templates/list", json!({}))
+            .await
+            .unwrap();
+        assert_eq!(
+            templates["resourceTemplates"][0]["uriTemplate"],
+            "test://template/{id}/data"
+        );
+        assert_eq!(templates["resourceTemplates"][0]["description"], "One item");
+
+        let read = client
+            .request("resources/read", json!({"uri": "test://static-text"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            read["contents"][0],
+            json!({"uri": "test://static-text", "mimeType": "text/plain", "text": "Hello, resource"})
+        );
+        assert_eq!(read.get("resultType").is_some(), modern);
+        let read = client
+            .request("resources/read", json!({"uri": "test://template/123/data"}))
+            .await
+            .unwrap();
+        assert_eq!(read["contents"][0]["text"], r#"{"id":"123"}"#);
+        let read = client
+            .request("resources/read", json!({"uri": "test://static-binary"}))
+            .await
+            .unwrap();
+        assert_eq!(read["contents"][0]["blob"], "iVBORw0KGgo=");
+
+        let missing = client
+            .request("resources/read", json!({"uri": "test://nope"}))
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code, if modern { -32602 } else { -32002 });
+        assert_eq!(missing.data, Some(json!({"uri": "test://nope"})));
+        let own = client
+            .request(
+                "resources/read",
+                json!({"uri": "test://template/missing/data"}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (own.code, own.message.as_str()),
+            (-32002, "no such item"),
+            "a handler's own error"
+        );
+        let broken = client
+            .request(
+                "resources/read",
+                json!({"uri": "test://template/broken/data"}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(broken.code, -32603);
+        assert!(
+            broken.message.contains("the disk is on fire"),
+            "{}",
+            broken.message
+        );
+        let bad = client
+            .request("resources/read", json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code, -32602);
+    }
+}
+
+#[tokio::test]
+async fn prompts_are_listed_and_rendered_with_their_arguments() {
+    for modern in [false, true] {
+        let client = if modern {
+            server().connect_in_memory().modern()
+        } else {
+            legacy().await
+        };
+        let list = client.request("prompts/list", json!({})).await.unwrap();
+        assert_eq!(
+            list["prompts"][0],
+            json!({"name": "greet", "description": "Greet someone", "arguments": [
+                {"name": "name", "description": "Who", "required": true},
+                {"name": "style", "required": false},
+            ]})
+        );
+        let got = client
+            .request(
+                "prompts/get",
+                json!({"name": "greet", "arguments": {"name": "Ada", "style": "warmly"}}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            got["messages"][0],
+            json!({"role": "user", "content": {"type": "text", "text": "Greet Ada warmly."}})
+        );
+        assert_eq!(got["messages"][1]["role"], "assistant");
+        let missing = client
+            .request("prompts/get", json!({"name": "greet"}))
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code, -32602);
+        assert!(missing.message.contains("`name`"), "{}", missing.message);
+        let unknown = client
+            .request("prompts/get", json!({"name": "nope"}))
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code, -32602);
+    }
+}
+
+#[tokio::test]
+async fn completions_come_from_the_completer_declared_with_the_argument() {
+    let client = legacy().await;
+    let complete = |reference: Value, name: &str, value: &str, context: Value| {
+        let params = json!({"ref": reference, "argument": {"name": name, "value": value}, "context": {"arguments": context}});
+        client.request("completion/complete", params)
+    };
+    let ids = complete(
+        json!({"type": "ref/resource", "uri": "test://template/{id}/data"}),
+        "id",
+        "12",
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ids["completion"],
+        json!({"values": ["123", "124"], "total": 2, "hasMore": false})
+    );
+    let styles = complete(
+        json!({"type": "ref/prompt", "name": "greet"}),
+        "style",
+        "bo",
+        json!({"name": "Ada"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        styles["completion"]["values"],
+        json!(["warmly, for Ada", "bo..."])
+    );
+    let none = complete(
+        json!({"type": "ref/prompt", "name": "greet"}),
+        "name",
+        "A",
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        none["completion"]["values"],
+        json!([]),
+        "no completer: no values, no error"
+    );
+    let unknown = complete(
+        json!({"type": "ref/prompt", "name": "nope"}),
+        "x",
+        "",
+        json!({}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(unknown.code, -32602);
+}
+
+#[test]
+fn build_refuses_duplicates_and_completers_for_nothing() {
+    let text = || Resource::text("a://x", "x", "text/plain", "x");
+    let err = Server::builder("s", "1")
+        .resources([text(), text()])
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, BuildError::DuplicateResource(uri) if uri == "a://x"));
+    let prompt = || {
+        Prompt::from_fn(PromptDef::new("p"), |_: PromptGet| async {
+            Ok::<_, Infallible>(GetPromptResult::default())
+        })
+    };
+    let err = Server::builder("s", "1")
+        .prompts([prompt(), prompt()])
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, BuildError::DuplicatePrompt(name) if name == "p"));
+    let err = Server::builder("s", "1")
+        .prompt(prompt().with_completion("nope", values(["a"])))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, BuildError::UnknownCompletionArgument { argument, .. } if argument == "nope")
+    );
+}
+
+#[tokio::test]
+async fn resources_and_prompts_over_http_in_both_eras() {
+    let running = http::Running::start(server(), HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{{"uri":"test://template/7/data",{}}}}}"#,
+        http::META
+    );
+    let reply = conn
+        .post(
+            &http::modern_headers("resources/read", Some("Mcp-Name: test://template/7/data")),
+            &body,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(
+        reply.json()["result"]["contents"][0]["text"],
+        r#"{"id":"7"}"#
+    );
+    assert_eq!(reply.json()["result"]["resultType"], "complete");
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{{"uri":"test://nope",{}}}}}"#,
+        http::META
+    );
+    let reply = conn
+        .post(
+            &http::modern_headers("resources/read", Some("Mcp-Name: test://nope")),
+            &body,
+        )
+        .await;
+    assert_eq!(reply.error_code(), -32602);
+    let reply = conn
+        .post(
+            &http::modern_headers("resources/read", Some("Mcp-Name: test://other")),
+            &body,
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (400, -32020),
+        "Mcp-Name must match the URI"
+    );
+
+    let session = http::open_session(&mut conn, "2025-11-25").await;
+    let header = format!("Mcp-Session-Id: {session}");
+    let get = r#"{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Bo"}}}"#;
+    let reply = conn.post(&[&header], get).await;
+    assert_eq!(
+        reply.json()["result"]["messages"][0]["content"]["text"],
+        "Greet Bo plainly."
+    );
+}
