@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, protocol, stdio-process and compile-fail tests, a 30 s fuzz smoke,
 # then the interop tests that drive the quickstart server with the official Python and
-# TypeScript MCP clients.
+# TypeScript MCP clients and the MCP Inspector CLI, over stdio and over Streamable HTTP (the HTTP
+# tests start `quickstart --http 127.0.0.1:PORT` themselves, on a free port).
+# MCP_SERVER_CMD is the stdio server command; MCP_SERVER_BIN the binary the HTTP tests start.
 # Installs what the interop tests need (pinned) under target/interop on first use.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +21,7 @@ server="$root/target/debug/examples/quickstart"
 interop="$root/target/interop"
 mkdir -p "$interop"
 
-echo "== Python mcp client (modern and legacy eras)"
+echo "== Python mcp client (modern and legacy eras; stdio and Streamable HTTP)"
 venv="$interop/venv"
 requirements="$root/tests/interop/python/requirements.txt"
 if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
@@ -27,10 +29,13 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.t
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$venv/requirements.txt"
 fi
-MCP_SERVER_CMD="$server" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/tests/interop/python"
+MCP_SERVER_CMD="$server" MCP_SERVER_BIN="$server" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/tests/interop/python"
 
-echo "== TypeScript SDK client (legacy era)"
-(cd "$root/tests/interop/ts" && npm ci --silent --no-audit --no-fund && MCP_SERVER_CMD="$server" npm test --silent)
+echo "== TypeScript SDK client (legacy era; stdio and Streamable HTTP)"
+(cd "$root/tests/interop/ts" && npm ci --silent --no-audit --no-fund && MCP_SERVER_CMD="$server" MCP_SERVER_BIN="$server" npm test --silent)
 
 echo "== MCP Inspector CLI"
 (cd "$root/tests/interop/inspector" && npm ci --silent --no-audit --no-fund --loglevel=error && MCP_SERVER_CMD="$server" bash run.sh)
+
+echo "== MCP Inspector CLI over Streamable HTTP (legacy, modern and auto eras)"
+(cd "$root/tests/interop/inspector" && MCP_SERVER_BIN="$server" bash run_http.sh)
