@@ -713,3 +713,52 @@ async fn oversized_headers_are_refused_and_the_server_keeps_serving() {
     assert_eq!(reply.status, 431);
     assert_serving(&running).await;
 }
+
+#[tokio::test]
+async fn a_cancelled_legacy_stream_stays_open_and_its_resume_is_not_a_404() {
+    let (running, dropped) = start(HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let session = open_session(&mut conn, "2025-11-25").await;
+    let with_session = format!("Mcp-Session-Id: {session}");
+    let headers = [with_session.as_str(), "MCP-Protocol-Version: 2025-11-25"];
+    let mut caller = running.connect().await;
+    let body = r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"hang","arguments":{},"_meta":{"progressToken":"t"}}}"#;
+    caller.send_post(&headers, body).await;
+    assert_eq!(caller.read_head().await.0, 200);
+    let events = caller.read_events().await;
+    let last_id = events.last().unwrap().0.clone().expect("an event id");
+    let cancel = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3}}"#;
+    assert_eq!(conn.post(&headers, cancel).await.status, 202);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dropped.0.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the call was not cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // No reply, and the stream does not end: an ended stream would be resumed.
+    let chunk = tokio::time::timeout(Duration::from_millis(300), caller.read_chunk()).await;
+    assert!(
+        chunk.is_err(),
+        "the cancelled call's stream ended or sent {chunk:?}"
+    );
+    // A client that resumes it anyway gets an open (quiet) stream, not "session gone".
+    let mut resumer = running.connect().await;
+    let last = format!("Last-Event-ID: {last_id}");
+    resumer
+        .send_raw(
+            format!(
+                "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n{with_session}\r\nAccept: text/event-stream\r\n{last}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await;
+    assert_eq!(resumer.read_head().await.0, 200);
+    // The session serves on; ending it ends the quiet streams.
+    let list = r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#;
+    assert_eq!(conn.post(&headers, list).await.status, 200);
+    assert_eq!(conn.request("DELETE", &[&with_session]).await.status, 200);
+    let end = tokio::time::timeout(Duration::from_secs(10), caller.read_chunk()).await;
+    assert_eq!(end.expect("the stream outlived its session"), None);
+}

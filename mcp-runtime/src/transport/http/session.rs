@@ -29,16 +29,23 @@ pub(crate) struct LegacySession {
     pub slots: Arc<Semaphore>,
     /// Cancelled when the session ends: its calls stop.
     pub ended: CancellationToken,
-    /// Streams whose call is still running, for clients that resume them.
+    /// Streams whose call is still running, for clients that resume them; and streams of
+    /// cancelled calls, which stay open quietly (see [`LegacySession::cancel_stream`]).
     live: Mutex<HashMap<u64, Arc<LiveStream>>>,
+    /// The cancelled streams kept in `live`, oldest first.
+    cancelled_streams: Mutex<std::collections::VecDeque<u64>>,
     last_seen: Mutex<Instant>,
 }
 
-/// A streaming call still running: resumed streams wait here for its next events.
+/// A streaming call still running (or cancelled): resumed streams wait here for its next
+/// events.
 #[derive(Default)]
 pub(crate) struct LiveStream {
     pub changed: Notify,
 }
+
+/// Streams of cancelled calls kept open (quiet) per session; beyond it the oldest end.
+const MAX_CANCELLED_STREAMS: usize = 64;
 
 /// A call registered under its request id in its session, for `notifications/cancelled`;
 /// unregistered when dropped, however the call ended (answered, cancelled, its client gone).
@@ -103,6 +110,21 @@ impl LegacySession {
         }
     }
 
+    /// A cancelled call sends no reply, so its stream never completes. Ending it would make a
+    /// client resume it (the protocol says a stream that ends without its reply was broken),
+    /// and refusing that resume with 404 would tell the client its session is gone. So it
+    /// stays open, quiet but for keep-alives, until the client closes it or the session ends
+    /// (or, past a few dozen, to make room for newer ones).
+    pub fn cancel_stream(&self, stream: u64) {
+        let mut cancelled = lock(&self.cancelled_streams);
+        cancelled.push_back(stream);
+        if cancelled.len() > MAX_CANCELLED_STREAMS {
+            if let Some(oldest) = cancelled.pop_front() {
+                self.close_stream(oldest);
+            }
+        }
+    }
+
     pub fn live_stream(&self, stream: u64) -> Option<Arc<LiveStream>> {
         lock(&self.live).get(&stream).cloned()
     }
@@ -163,6 +185,7 @@ impl Sessions {
             slots: Arc::new(Semaphore::new(self.max_calls)),
             ended: CancellationToken::new(),
             live: Mutex::default(),
+            cancelled_streams: Mutex::default(),
             last_seen: Mutex::new(now),
         });
         let mut ended = Vec::new();

@@ -154,15 +154,18 @@ impl LegacyStream {
                     Poll::Pending
                 }
             });
-            tokio::select! {
-                () = finished => {}
-                () = self.registered.cancelled.cancelled() => {
-                    tracing::debug!("legacy call cancelled");
-                    drop(call);
-                }
-            }
+            let cancelled = tokio::select! {
+                () = finished => false,
+                () = self.registered.cancelled.cancelled() => true,
+            };
+            drop(call);
             drop(self.registered);
-            self.session.close_stream(self.stream);
+            if cancelled && !self.session.ended.is_cancelled() {
+                tracing::debug!("legacy call cancelled");
+                self.session.cancel_stream(self.stream);
+            } else {
+                self.session.close_stream(self.stream);
+            }
             drop(self.slot);
         });
         follow

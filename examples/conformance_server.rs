@@ -1,0 +1,249 @@
+//! The fixtures of the official MCP conformance suite (`@modelcontextprotocol/conformance`),
+//! served over Streamable HTTP at `http://127.0.0.1:PORT/mcp`:
+//! `conformance_server --port PORT` (or env `PORT`). `tests/conformance/run.sh` runs the suite
+//! against it.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use mcp_toolkit::completion::values;
+use mcp_toolkit::prompt::{GetPromptResult, PromptArgument, PromptDef, PromptGet, PromptMessage};
+use mcp_toolkit::protocol::content::{EmbeddedResource, ResourceContents};
+use mcp_toolkit::resource::{ReadResourceResult, ResourceDef, ResourceRead};
+use mcp_toolkit::{
+    tool, CallToolResult, Content, Prompt, RequestContext, Resource, Server, Tool, ToolCall,
+    ToolDef,
+};
+
+/// A 1×1 red PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+/// A WAV header with no samples.
+const WAV: &str = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA=";
+
+/// Returns a simple text response.
+#[tool]
+async fn test_simple_text() -> &'static str {
+    "This is a simple text response for testing."
+}
+
+/// Returns an image.
+#[tool]
+async fn test_image_content() -> CallToolResult {
+    CallToolResult::new(vec![Content::image(PNG, "image/png")])
+}
+
+/// Returns audio.
+#[tool]
+async fn test_audio_content() -> CallToolResult {
+    CallToolResult::new(vec![Content::audio(WAV, "audio/wav")])
+}
+
+/// Returns an embedded resource.
+#[tool]
+async fn test_embedded_resource() -> CallToolResult {
+    CallToolResult::new(vec![Content::embedded_text(
+        "test://embedded-resource",
+        "text/plain",
+        "This is an embedded resource content.",
+    )])
+}
+
+/// Returns text, an image and a resource.
+#[tool]
+async fn test_multiple_content_types() -> CallToolResult {
+    CallToolResult::new(vec![
+        Content::text("Multiple content types test:"),
+        Content::image(PNG, "image/png"),
+        Content::Resource(EmbeddedResource {
+            resource: ResourceContents::Text {
+                uri: "test://mixed-content-resource".into(),
+                mime_type: Some("application/json".into()),
+                text: r#"{"test":"data","value":123}"#.into(),
+            },
+            annotations: None,
+            meta: None,
+        }),
+    ])
+}
+
+/// Sends three log messages while it runs.
+#[tool]
+async fn test_tool_with_logging(ctx: RequestContext) -> &'static str {
+    for message in [
+        "Tool execution started",
+        "Tool processing data",
+        "Tool execution completed",
+    ] {
+        ctx.info(message);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    "Logging test completed"
+}
+
+/// Always fails.
+#[tool]
+async fn test_error_handling() -> Result<&'static str, String> {
+    Err("This tool intentionally returns an error for testing".into())
+}
+
+/// Reports progress 0, 50 and 100 of 100.
+#[tool]
+async fn test_tool_with_progress(ctx: RequestContext) -> &'static str {
+    for progress in [0.0, 50.0, 100.0] {
+        ctx.progress(progress, Some(100.0));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    "Progress test completed"
+}
+
+/// A tool whose input schema is published exactly as written (JSON Schema 2020-12 with
+/// `$schema`, `$defs` and `additionalProperties`), as the builder API does.
+fn json_schema_2020_12_tool() -> Tool {
+    let schema = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "type": "object",
+                "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+            }
+        },
+        "properties": {
+            "name": {"type": "string"},
+            "address": {"$ref": "#/$defs/address"},
+        },
+        "additionalProperties": false,
+    });
+    let serde_json::Value::Object(schema) = schema else {
+        unreachable!("an object literal")
+    };
+    let def = ToolDef::new("json_schema_2020_12_tool", schema)
+        .with_description("A tool whose input schema uses JSON Schema 2020-12 features.");
+    Tool::from_fn(def, |call: ToolCall| async move {
+        let arguments = call.arguments().map_or("{}", |raw| raw.get()).to_owned();
+        Ok::<_, Infallible>(CallToolResult::text(arguments))
+    })
+}
+
+fn resources() -> Vec<Resource> {
+    let binary = Resource::from_fn(
+        ResourceDef::new("test://static-binary", "static-binary")
+            .with_description("A static binary resource")
+            .with_mime_type("image/png"),
+        |read: ResourceRead| async move {
+            Ok::<_, Infallible>(ReadResourceResult::blob(read.uri(), "image/png", PNG))
+        },
+    );
+    let template = Resource::template(
+        "test://template/{id}/data",
+        "template",
+        |read: ResourceRead| async move {
+            let id = read.variable("id").unwrap_or_default();
+            let text = format!(r#"{{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}}"#);
+            Ok::<_, Infallible>(ReadResourceResult::text(read.uri(), "application/json", text))
+        },
+    )
+    .expect("a valid template")
+    .with_description("A resource template with an id")
+    .with_mime_type("application/json");
+    vec![
+        Resource::text(
+            "test://static-text",
+            "static-text",
+            "text/plain",
+            "This is the content of the static text resource.",
+        )
+        .with_description("A static text resource"),
+        binary,
+        Resource::text(
+            "test://watched-resource",
+            "watched-resource",
+            "text/plain",
+            "Watched resource content",
+        )
+        .with_description("A resource to subscribe to"),
+        template,
+    ]
+}
+
+fn prompts() -> Vec<Prompt> {
+    let simple = Prompt::from_fn(
+        PromptDef::new("test_simple_prompt").with_description("A simple prompt without arguments"),
+        |_: PromptGet| async {
+            Ok::<_, Infallible>(GetPromptResult::user_text("This is a simple prompt for testing."))
+        },
+    );
+    let with_arguments = Prompt::from_fn(
+        PromptDef::new("test_prompt_with_arguments")
+            .with_description("A prompt with required arguments")
+            .with_argument(PromptArgument::required("arg1").with_description("First test argument"))
+            .with_argument(PromptArgument::required("arg2").with_description("Second test argument")),
+        |get: PromptGet| async move {
+            let (arg1, arg2) = (get.argument("arg1").unwrap_or_default(), get.argument("arg2").unwrap_or_default());
+            Ok::<_, Infallible>(GetPromptResult::user_text(format!(
+                "Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+            )))
+        },
+    )
+    .with_completion("arg1", values(["paris", "park", "party"]));
+    let embedded = Prompt::from_fn(
+        PromptDef::new("test_prompt_with_embedded_resource")
+            .with_description("A prompt with an embedded resource")
+            .with_argument(PromptArgument::required("resourceUri").with_description("The resource to embed")),
+        |get: PromptGet| async move {
+            let uri = get.argument("resourceUri").unwrap_or("test://example-resource");
+            Ok::<_, Infallible>(GetPromptResult::new(vec![
+                PromptMessage::user(Content::embedded_text(uri, "text/plain", "Embedded resource content for testing.")),
+                PromptMessage::user(Content::text("Please process the embedded resource above.")),
+            ]))
+        },
+    );
+    let image = Prompt::from_fn(
+        PromptDef::new("test_prompt_with_image").with_description("A prompt with an image"),
+        |_: PromptGet| async {
+            Ok::<_, Infallible>(GetPromptResult::new(vec![
+                PromptMessage::user(Content::image(PNG, "image/png")),
+                PromptMessage::user(Content::text("Please analyze the image above.")),
+            ]))
+        },
+    );
+    vec![simple, with_arguments, embedded, image]
+}
+
+fn port() -> u16 {
+    let mut args = std::env::args().skip(1);
+    let from_flag = match (args.next().as_deref(), args.next()) {
+        (Some("--port"), Some(port)) => Some(port),
+        (None, _) => None,
+        _ => {
+            eprintln!("usage: conformance_server [--port PORT]");
+            std::process::exit(2);
+        }
+    };
+    from_flag
+        .or_else(|| std::env::var("PORT").ok())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(3000)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), mcp_toolkit::Error> {
+    let addr = format!("127.0.0.1:{}", port());
+    eprintln!("conformance_server: serving http://{addr}/mcp");
+    Server::builder("mcp-toolkit-conformance", env!("CARGO_PKG_VERSION"))
+        .tools([
+            test_simple_text::tool(),
+            test_image_content::tool(),
+            test_audio_content::tool(),
+            test_embedded_resource::tool(),
+            test_multiple_content_types::tool(),
+            test_tool_with_logging::tool(),
+            test_error_handling::tool(),
+            test_tool_with_progress::tool(),
+            json_schema_2020_12_tool(),
+        ])
+        .resources(resources())
+        .prompts(prompts())
+        .serve_http(addr)
+        .await
+}
