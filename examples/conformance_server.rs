@@ -140,7 +140,11 @@ fn resources() -> Vec<Resource> {
         |read: ResourceRead| async move {
             let id = read.variable("id").unwrap_or_default();
             let text = format!(r#"{{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}}"#);
-            Ok::<_, Infallible>(ReadResourceResult::text(read.uri(), "application/json", text))
+            Ok::<_, Infallible>(ReadResourceResult::text(
+                read.uri(),
+                "application/json",
+                text,
+            ))
         },
     )
     .expect("a valid template")
@@ -170,16 +174,23 @@ fn prompts() -> Vec<Prompt> {
     let simple = Prompt::from_fn(
         PromptDef::new("test_simple_prompt").with_description("A simple prompt without arguments"),
         |_: PromptGet| async {
-            Ok::<_, Infallible>(GetPromptResult::user_text("This is a simple prompt for testing."))
+            Ok::<_, Infallible>(GetPromptResult::user_text(
+                "This is a simple prompt for testing.",
+            ))
         },
     );
     let with_arguments = Prompt::from_fn(
         PromptDef::new("test_prompt_with_arguments")
             .with_description("A prompt with required arguments")
             .with_argument(PromptArgument::required("arg1").with_description("First test argument"))
-            .with_argument(PromptArgument::required("arg2").with_description("Second test argument")),
+            .with_argument(
+                PromptArgument::required("arg2").with_description("Second test argument"),
+            ),
         |get: PromptGet| async move {
-            let (arg1, arg2) = (get.argument("arg1").unwrap_or_default(), get.argument("arg2").unwrap_or_default());
+            let (arg1, arg2) = (
+                get.argument("arg1").unwrap_or_default(),
+                get.argument("arg2").unwrap_or_default(),
+            );
             Ok::<_, Infallible>(GetPromptResult::user_text(format!(
                 "Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
             )))
@@ -189,11 +200,19 @@ fn prompts() -> Vec<Prompt> {
     let embedded = Prompt::from_fn(
         PromptDef::new("test_prompt_with_embedded_resource")
             .with_description("A prompt with an embedded resource")
-            .with_argument(PromptArgument::required("resourceUri").with_description("The resource to embed")),
+            .with_argument(
+                PromptArgument::required("resourceUri").with_description("The resource to embed"),
+            ),
         |get: PromptGet| async move {
-            let uri = get.argument("resourceUri").unwrap_or("test://example-resource");
+            let uri = get
+                .argument("resourceUri")
+                .unwrap_or("test://example-resource");
             Ok::<_, Infallible>(GetPromptResult::new(vec![
-                PromptMessage::user(Content::embedded_text(uri, "text/plain", "Embedded resource content for testing.")),
+                PromptMessage::user(Content::embedded_text(
+                    uri,
+                    "text/plain",
+                    "Embedded resource content for testing.",
+                )),
                 PromptMessage::user(Content::text("Please process the embedded resource above.")),
             ]))
         },

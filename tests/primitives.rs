@@ -96,7 +96,7 @@ async fn capabilities_name_what_the_server_has() {
     let capabilities = &init["capabilities"];
     assert_eq!(
         capabilities["resources"],
-        json!({"subscribe": false, "listChanged": false})
+        json!({"subscribe": true, "listChanged": false})
     );
     assert_eq!(capabilities["prompts"], json!({"listChanged": false}));
     assert_eq!(capabilities["completions"], json!({}));
@@ -387,4 +387,109 @@ async fn resources_and_prompts_over_http_in_both_eras() {
         reply.json()["result"]["messages"][0]["content"]["text"],
         "Greet Bo plainly."
     );
+}
+
+#[tokio::test]
+async fn subscribers_hear_of_resource_updates_until_they_unsubscribe() {
+    let server = server();
+    let client = server.connect_in_memory();
+    let init = client.initialize().await.unwrap();
+    assert_eq!(init["capabilities"]["resources"]["subscribe"], true);
+    let mut notes = client.notifications().unwrap();
+    let other = server.connect_in_memory();
+    other.initialize().await.unwrap();
+    let mut other_notes = other.notifications().unwrap();
+
+    client
+        .request("resources/subscribe", json!({"uri": "test://static-text"}))
+        .await
+        .unwrap();
+    client
+        .request(
+            "resources/subscribe",
+            json!({"uri": "test://template/9/data"}),
+        )
+        .await
+        .unwrap();
+    let unknown = client
+        .request("resources/subscribe", json!({"uri": "test://nope"}))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, -32002);
+    server.notify_resource_updated("test://static-text");
+    server.notify_resource_updated("test://template/9/data");
+    for uri in ["test://static-text", "test://template/9/data"] {
+        let note = tokio::time::timeout(std::time::Duration::from_secs(5), notes.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            note,
+            json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}})
+        );
+    }
+    client
+        .request(
+            "resources/unsubscribe",
+            json!({"uri": "test://static-text"}),
+        )
+        .await
+        .unwrap();
+    server.notify_resource_updated("test://static-text");
+    // A request after the update: anything sent for it would have arrived first.
+    client.request("resources/list", json!({})).await.unwrap();
+    assert!(notes.try_recv().is_err(), "an update after unsubscribing");
+    assert!(
+        other_notes.try_recv().is_err(),
+        "an update for a client that did not subscribe"
+    );
+
+    let modern = server.connect_in_memory().modern();
+    let error = modern
+        .request("resources/subscribe", json!({"uri": "test://static-text"}))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, -32601, "2026-07-28 has no resources/subscribe");
+}
+
+#[tokio::test]
+async fn an_http_session_hears_of_updates_on_its_get_stream() {
+    let server = server();
+    let running = http::Running::start(server.clone(), HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let session = http::open_session(&mut conn, "2025-11-25").await;
+    let header = format!("Mcp-Session-Id: {session}");
+    let subscribe = r#"{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"test://static-text"}}"#;
+    assert_eq!(
+        conn.post(&[&header], subscribe).await.json()["result"],
+        json!({})
+    );
+    let mut stream = running.connect().await;
+    stream
+        .send_raw(format!("GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n{header}\r\nAccept: text/event-stream\r\n\r\n").as_bytes())
+        .await;
+    let (status, headers) = stream.read_head().await;
+    assert_eq!(status, 200);
+    assert!(headers
+        .iter()
+        .any(|(n, v)| n == "content-type" && v == "text/event-stream"));
+    let second = running
+        .connect()
+        .await
+        .request("GET", &[&header, "Accept: text/event-stream"])
+        .await;
+    assert_eq!(second.status, 409, "one GET stream per session");
+    server.notify_resource_updated("test://static-text");
+    let events = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_events())
+        .await
+        .unwrap();
+    let note: Value = serde_json::from_str(&events[0].1).unwrap();
+    assert_eq!(note["method"], "notifications/resources/updated");
+    assert_eq!(note["params"]["uri"], "test://static-text");
+    // Ending the session ends its stream.
+    assert_eq!(conn.request("DELETE", &[&header]).await.status, 200);
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_chunk())
+        .await
+        .unwrap();
+    assert_eq!(end, None);
 }

@@ -126,13 +126,14 @@ pub(crate) struct Connection<R, W> {
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     pub(crate) fn new(server: Arc<ServerInner>, reader: R, writer: W) -> Self {
+        let session = Session::with_listener(server.listeners.register());
         Connection {
             services: server.tools.iter().map(|tool| tool.service()).collect(),
             lines: LineBuffer::new(server.max_message_bytes),
             server,
             reader,
             writer,
-            session: Session::default(),
+            session,
             out: Vec::with_capacity(64 * 1024),
             written: 0,
             inflight: FuturesUnordered::new(),
@@ -169,6 +170,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
 
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.outbox.register(cx.waker());
+        if let Some(listener) = self.session.listener() {
+            listener.register(cx.waker());
+        }
         if !self.eof && matches!(self.shutdown.poll_next_unpin(cx), Poll::Ready(Some(()))) {
             tracing::info!("shutting down: answering the calls received, reading no more");
             self.eof = true;
@@ -200,6 +204,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             // Notifications wait (coalescing) while the client is behind on reading.
             if self.backlog() < MAX_BACKLOG {
                 progressed |= self.outbox.collect(&mut self.out);
+                if let Some(listener) = self.session.listener() {
+                    progressed |= listener.collect(&mut self.out);
+                }
             }
             if self.written < self.out.len() {
                 progressed |= self.poll_write(cx)?.is_ready();

@@ -1,6 +1,7 @@
 //! Method dispatch: one incoming line in, a response (or a call to run) out.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::call::ReplyFuture;
 use super::fast_call::FastCall;
+use super::notify::Listener;
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
@@ -25,6 +27,8 @@ use crate::tool::ToolCall;
 /// Per-connection state of the legacy era (the modern era keeps none).
 #[derive(Default)]
 pub(crate) struct Session {
+    /// Where the client's subscriptions are kept and its unprompted notifications wait.
+    listener: Option<Arc<Listener>>,
     /// The version `initialize` negotiated.
     legacy_version: Option<&'static str>,
     /// The level `logging/setLevel` asked for.
@@ -32,6 +36,22 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// A session whose client can subscribe to resources.
+    pub(crate) fn with_listener(listener: Arc<Listener>) -> Self {
+        Session {
+            listener: Some(listener),
+            ..Session::default()
+        }
+    }
+
+    pub(crate) fn set_listener(&mut self, listener: Arc<Listener>) {
+        self.listener = Some(listener);
+    }
+
+    pub(crate) fn listener(&self) -> Option<&Arc<Listener>> {
+        self.listener.as_ref()
+    }
+
     /// The version `initialize` negotiated, once it did.
     pub(crate) fn legacy_version(&self) -> Option<&'static str> {
         self.legacy_version

@@ -8,6 +8,7 @@ mod fast_call;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod lines;
+pub(crate) mod notify;
 mod primitives;
 mod reply;
 mod rpc_batch;
@@ -338,6 +339,7 @@ impl ServerBuilder {
                 prompts: surface.prompts,
                 prompt_index: surface.prompt_index,
                 prompt_entries: surface.prompt_entries,
+                listeners: notify::Listeners::default(),
                 state: self.state,
                 page_size: self.page_size,
                 list_ttl_ms: u64::try_from(self.list_ttl.as_millis()).unwrap_or(u64::MAX),
@@ -381,6 +383,8 @@ pub(crate) struct ServerInner {
     pub prompts: Vec<Prompt>,
     pub prompt_index: HashMap<Arc<str>, usize>,
     pub prompt_entries: Vec<Box<RawValue>>,
+    /// The clients that may hear unprompted notifications (resource updates).
+    pub listeners: notify::Listeners,
     pub state: SharedState,
     pub page_size: Option<usize>,
     pub list_ttl_ms: u64,
@@ -422,6 +426,22 @@ impl Server {
 
     pub(crate) fn inner(&self) -> &Arc<ServerInner> {
         &self.inner
+    }
+
+    /// Tells every client subscribed to `uri` (`resources/subscribe`) that the resource changed:
+    /// each gets `notifications/resources/updated` (on stdio at once; over HTTP on its session's
+    /// `GET` stream). Updates of one URI not yet sent are sent once.
+    ///
+    /// ```
+    /// # use mcp_runtime::{Resource, Server};
+    /// let server = Server::builder("s", "1")
+    ///     .resource(Resource::text("app://status", "status", "text/plain", "ok"))
+    ///     .build()
+    ///     .unwrap();
+    /// server.notify_resource_updated("app://status");
+    /// ```
+    pub fn notify_resource_updated(&self, uri: &str) {
+        self.inner.listeners.resource_updated(uri);
     }
 
     /// The registered tools, in listing order.

@@ -11,10 +11,13 @@ use tower::ServiceExt;
 use super::dispatch::{
     optional_params, required_params, Action, Dispatcher, PendingRequest, Reply,
 };
+use super::notify::MAX_SUBSCRIPTIONS;
 use crate::completion::{CompleteResult, CompletionRequest};
 use crate::context::{CacheControl, RequestContext};
 use crate::prompt::PromptGet;
-use crate::protocol::jsonrpc::{ErrorObject, RequestId, INTERNAL_ERROR, INVALID_PARAMS};
+use crate::protocol::jsonrpc::{
+    ErrorObject, RequestId, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND,
+};
 use crate::protocol::messages::{ListParams, LogLevel, RequestMeta};
 use crate::protocol::version::Era;
 use crate::resource::{ResourceKind, ResourceRead};
@@ -156,6 +159,9 @@ impl Dispatcher<'_> {
             }
             "resources/read" => self.read_resource(id, params),
             "prompts/get" => self.get_prompt(id, params),
+            "resources/subscribe" | "resources/unsubscribe" => {
+                self.subscription(id, method, params)
+            }
             "completion/complete" => self.complete(id, params),
             _ => return None,
         };
@@ -218,6 +224,53 @@ impl Dispatcher<'_> {
             Ok(Value::Object(value))
         });
         Ok(self.pending(id, era, context, future))
+    }
+
+    /// `resources/subscribe` and `resources/unsubscribe`: legacy only (`2026-07-28` streams
+    /// changes on `subscriptions/listen` instead).
+    fn subscription(
+        &mut self,
+        id: &RequestId,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Reply<Action> {
+        let params: ReadParams<'_> = required_params(params)?;
+        if matches!(self.era(params.meta.as_ref()), Ok(Era::Modern)) {
+            return Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                format!("Method not found: {method} belongs to the initialize-based protocol"),
+            ));
+        }
+        let era = self.era(params.meta.as_ref())?;
+        let Some(listener) = self.session.listener() else {
+            return Err(ErrorObject::new(
+                INTERNAL_ERROR,
+                "Internal error: this connection cannot hold subscriptions",
+            ));
+        };
+        if method == "resources/unsubscribe" {
+            listener.unsubscribe(&params.uri);
+        } else {
+            if !self
+                .server
+                .resources
+                .iter()
+                .any(|r| r.serves(&params.uri).is_some())
+            {
+                return Err(ErrorObject::new(
+                    RESOURCE_NOT_FOUND,
+                    format!("Resource not found: {}", params.uri),
+                )
+                .with_data(json!({ "uri": params.uri })));
+            }
+            if !listener.subscribe(&params.uri) {
+                return Err(ErrorObject::invalid_params(format!(
+                    "Too many subscriptions: the limit is {MAX_SUBSCRIPTIONS} per session"
+                )));
+            }
+        }
+        self.write(id, era, &json!({}));
+        Ok(Action::Done)
     }
 
     fn get_prompt(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {

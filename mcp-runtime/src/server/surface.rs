@@ -69,7 +69,7 @@ impl Surface {
     pub fn capabilities(&self) -> Value {
         let mut capabilities = json!({"tools": {"listChanged": false}, "logging": {}});
         if !self.resources.is_empty() {
-            capabilities["resources"] = json!({"subscribe": false, "listChanged": false});
+            capabilities["resources"] = json!({"subscribe": true, "listChanged": false});
         }
         if !self.prompts.is_empty() {
             capabilities["prompts"] = json!({"listChanged": false});

@@ -162,9 +162,7 @@ impl Endpoint {
         let version = header(&parts.headers, &MCP_PROTOCOL_VERSION);
         match version {
             Some(MODERN_VERSION) => self.modern(&parts.headers, version, &message).await,
-            Some(v) if LEGACY_VERSIONS.contains(&v) => {
-                self.legacy(&parts.headers, Some(v), &message).await
-            }
+            Some(v) if LEGACY_VERSIONS.contains(&v) => self.legacy(&parts.headers, &message).await,
             Some(requested) => response::error(
                 StatusCode::BAD_REQUEST,
                 None,
@@ -179,7 +177,7 @@ impl Endpoint {
             None if memchr::memmem::find(&message, META_VERSION_KEY).is_some() => {
                 self.modern(&parts.headers, None, &message).await
             }
-            None => self.legacy(&parts.headers, None, &message).await,
+            None => self.legacy(&parts.headers, &message).await,
         }
     }
 
@@ -274,12 +272,7 @@ impl Endpoint {
     }
 
     /// The legacy era: `initialize` opens a session, everything else names one.
-    async fn legacy(
-        &self,
-        headers: &HeaderMap,
-        version: Option<&str>,
-        message: &[u8],
-    ) -> Response<HttpBody> {
+    async fn legacy(&self, headers: &HeaderMap, message: &[u8]) -> Response<HttpBody> {
         let Some(session_id) = header(headers, &MCP_SESSION_ID) else {
             return self.initialize(message);
         };
@@ -296,17 +289,9 @@ impl Endpoint {
         let outbox = Outbox::new();
         let exchanged = {
             let mut dispatch = lock(&session.dispatch);
-            if let (Some(sent), Some(negotiated)) = (version, dispatch.legacy_version()) {
-                if sent != negotiated {
-                    return refuse(
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "Bad Request: MCP-Protocol-Version {sent} is not the session's \
-                             {negotiated}"
-                        ),
-                    );
-                }
-            }
+            // Any version this server speaks is accepted in a session (unsupported ones were
+            // refused before): clients such as the conformance suite's send `2025-03-26` on a
+            // session that negotiated a newer one.
             exchange(&self.server, &mut dispatch, message, None, &outbox)
         };
         match exchanged {
@@ -348,7 +333,9 @@ impl Endpoint {
         };
         let mut response = reply_response(reply, failure, false);
         if failure.is_none() && dispatch.legacy_version().is_some() {
-            let session = self.sessions.insert(dispatch);
+            let session = self
+                .sessions
+                .insert(dispatch, self.server.listeners.register());
             let id = http::HeaderValue::from_str(&session.id).expect("hex is a valid header");
             response.headers_mut().insert(MCP_SESSION_ID, id);
         }
@@ -400,14 +387,15 @@ impl Endpoint {
         }
     }
 
-    /// `GET`: resumes a legacy stream (`Last-Event-ID`). There is no standalone stream yet:
-    /// the server sends nothing unprompted.
+    /// `GET`: a session's stream of unprompted notifications (resource updates), or, with
+    /// `Last-Event-ID`, the resumption of a call's stream.
     async fn get(&self, headers: &HeaderMap) -> Response<HttpBody> {
-        const NO_STREAM: &str = "Method not allowed: this server sends nothing unprompted, so \
-                                 there is no standalone stream; GET resumes a stream with \
-                                 Last-Event-ID";
         let Some(session_id) = header(headers, &MCP_SESSION_ID) else {
-            return response::method_not_allowed("POST", NO_STREAM);
+            return response::method_not_allowed(
+                "POST",
+                "Method not allowed: GET opens a session's stream (Mcp-Session-Id); the \
+                 2026-07-28 protocol has none",
+            );
         };
         if !guard::accepts_sse(headers) {
             return refuse(
@@ -423,7 +411,14 @@ impl Endpoint {
             );
         };
         let Some(last) = header(headers, &LAST_EVENT_ID) else {
-            return response::method_not_allowed("POST, DELETE", NO_STREAM);
+            let keep_alive = self.config.keep_alive_interval;
+            return match sse::standalone(session, keep_alive) {
+                Some(events) => response::sse(HttpBody::events(events)),
+                None => refuse(
+                    StatusCode::CONFLICT,
+                    "Conflict: this session's stream is already open",
+                ),
+            };
         };
         let Some(last) = EventId::parse(last) else {
             return refuse(

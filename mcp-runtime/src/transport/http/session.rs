@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::event_store::EventStore;
 use crate::protocol::jsonrpc::RequestId;
 use crate::server::exchange::Session;
+use crate::server::notify::Listener;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
@@ -27,6 +28,10 @@ pub(crate) struct LegacySession {
     generations: std::sync::atomic::AtomicU64,
     /// Calls that may run at once.
     pub slots: Arc<Semaphore>,
+    /// The session's subscriptions and the notifications that wait for its `GET` stream.
+    pub listener: Arc<Listener>,
+    /// A `GET` stream is open (there is at most one).
+    pub standalone_open: std::sync::atomic::AtomicBool,
     /// Cancelled when the session ends: its calls stop.
     pub ended: CancellationToken,
     /// Streams whose call is still running, for clients that resume them; and streams of
@@ -175,11 +180,14 @@ impl Sessions {
     }
 
     /// Keeps a session that `initialize` just opened, ending others if the cap is reached.
-    pub fn insert(&self, dispatch: Session) -> Arc<LegacySession> {
+    pub fn insert(&self, mut dispatch: Session, listener: Arc<Listener>) -> Arc<LegacySession> {
         let now = Instant::now();
+        dispatch.set_listener(listener.clone());
         let session = Arc::new(LegacySession {
             id: new_session_id().into(),
             dispatch: Mutex::new(dispatch),
+            listener,
+            standalone_open: Default::default(),
             calls: Mutex::default(),
             generations: Default::default(),
             slots: Arc::new(Semaphore::new(self.max_calls)),
@@ -293,12 +301,12 @@ mod tests {
     #[test]
     fn the_cap_ends_the_session_idle_longest() {
         let sessions = sessions(2, Duration::from_secs(60));
-        let first = sessions.insert(Session::default());
+        let first = sessions.insert(Session::default(), Arc::default());
         std::thread::sleep(Duration::from_millis(5));
-        let second = sessions.insert(Session::default());
+        let second = sessions.insert(Session::default(), Arc::default());
         std::thread::sleep(Duration::from_millis(5));
         assert!(sessions.get(&first.id).is_some()); // `first` is now the most recently used
-        let third = sessions.insert(Session::default());
+        let third = sessions.insert(Session::default(), Arc::default());
         assert_eq!(sessions.len(), 2);
         assert!(sessions.get(&second.id).is_none());
         assert!(second.ended.is_cancelled());
@@ -308,13 +316,13 @@ mod tests {
     #[test]
     fn idle_sessions_expire_and_deleted_ones_are_gone() {
         let sessions = sessions(10, Duration::from_millis(1));
-        let session = sessions.insert(Session::default());
+        let session = sessions.insert(Session::default(), Arc::default());
         std::thread::sleep(Duration::from_millis(20));
         assert!(sessions.get(&session.id).is_none());
         assert!(session.ended.is_cancelled());
 
         let sessions = self::sessions(10, Duration::from_secs(60));
-        let session = sessions.insert(Session::default());
+        let session = sessions.insert(Session::default(), Arc::default());
         let id = RequestId::Number(1);
         let call = session.start_call(&id).unwrap();
         assert!(session.start_call(&id).is_none());

@@ -263,3 +263,49 @@ pub(crate) fn follow(
     .filter(|bytes| std::future::ready(!bytes.is_empty()))
     .boxed()
 }
+
+/// The stream of a session's unprompted notifications (its `GET` stream), until the session
+/// ends or the client closes it; `None` when one is already open.
+pub(crate) fn standalone(
+    session: Arc<LegacySession>,
+    keep_alive: Duration,
+) -> Option<BoxStream<'static, Bytes>> {
+    use std::sync::atomic::Ordering;
+    if session.standalone_open.swap(true, Ordering::AcqRel) {
+        return None;
+    }
+    /// Lets another stream open once this one is gone.
+    struct Open(Arc<LegacySession>);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            self.0.standalone_open.store(false, Ordering::Release);
+        }
+    }
+    let open = Open(session.clone());
+    let mut ended = Box::pin(session.ended.clone().cancelled_owned());
+    let mut quiet = Box::pin(tokio::time::sleep(keep_alive));
+    let events = stream::poll_fn(move |cx| {
+        let session = &open.0;
+        if ended.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        session.listener.register(cx.waker());
+        let mut lines = Vec::new();
+        session.listener.collect(&mut lines);
+        let next = tokio::time::Instant::now() + keep_alive;
+        if !lines.is_empty() {
+            let mut frame = Vec::with_capacity(lines.len() + 32);
+            for message in messages(&lines) {
+                write_event(&mut frame, None, message);
+            }
+            quiet.as_mut().reset(next);
+            return Poll::Ready(Some(Bytes::from(frame)));
+        }
+        if quiet.as_mut().poll(cx).is_ready() {
+            quiet.as_mut().reset(next);
+            return Poll::Ready(Some(Bytes::from_static(KEEP_ALIVE)));
+        }
+        Poll::Pending
+    });
+    Some(events.boxed())
+}

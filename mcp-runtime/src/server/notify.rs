@@ -1,0 +1,140 @@
+//! Notifications the server sends unprompted (legacy era): `notifications/resources/updated` for
+//! the resources a client subscribed to. Each stdio connection and each HTTP session has a
+//! [`Listener`]; `Server::notify_resource_updated` leaves a note with every listener subscribed
+//! to the URI, and the connection (or the session's `GET` stream) sends it.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
+
+use futures_util::task::AtomicWaker;
+use serde_json::json;
+
+use crate::protocol::jsonrpc::write_notification;
+
+/// URIs a listener may have waiting; an update of one already waiting is not queued twice, so
+/// this bounds the queue whatever the server sends.
+const MAX_WAITING: usize = 1024;
+
+/// Resource URIs one listener may subscribe to.
+pub(crate) const MAX_SUBSCRIPTIONS: usize = 1024;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Every listener of one server.
+#[derive(Default)]
+pub(crate) struct Listeners(Mutex<Vec<Weak<Listener>>>);
+
+impl Listeners {
+    /// A listener for a new connection or session (dropped with it).
+    pub(crate) fn register(&self) -> Arc<Listener> {
+        let listener = Arc::new(Listener::default());
+        let mut all = lock(&self.0);
+        all.retain(|l| l.strong_count() > 0);
+        all.push(Arc::downgrade(&listener));
+        listener
+    }
+
+    /// Tells every listener subscribed to `uri` that the resource changed.
+    pub(crate) fn resource_updated(&self, uri: &str) {
+        let all: Vec<Arc<Listener>> = lock(&self.0).iter().filter_map(Weak::upgrade).collect();
+        for listener in all {
+            if lock(&listener.subscriptions).contains(uri) {
+                listener.updated(uri);
+            }
+        }
+    }
+}
+
+/// One client's unprompted notifications: its subscriptions and what waits to be sent.
+#[derive(Default)]
+pub(crate) struct Listener {
+    subscriptions: Mutex<HashSet<String>>,
+    /// Updated URIs not yet sent, oldest first (each at most once).
+    waiting: Mutex<VecDeque<String>>,
+    pending: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Listener {
+    /// Subscribes to a URI; `false` when the listener is at its cap.
+    pub(crate) fn subscribe(&self, uri: &str) -> bool {
+        let mut subscriptions = lock(&self.subscriptions);
+        if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(uri) {
+            return false;
+        }
+        subscriptions.insert(uri.to_owned());
+        true
+    }
+
+    pub(crate) fn unsubscribe(&self, uri: &str) {
+        lock(&self.subscriptions).remove(uri);
+    }
+
+    fn updated(&self, uri: &str) {
+        let mut waiting = lock(&self.waiting);
+        if waiting.iter().any(|w| w == uri) {
+            return;
+        }
+        if waiting.len() >= MAX_WAITING {
+            waiting.pop_front();
+        }
+        waiting.push_back(uri.to_owned());
+        drop(waiting);
+        self.pending.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Registers the task that sends this listener's notifications.
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
+    }
+
+    /// Writes what waits (one line each); `false` when nothing did.
+    pub(crate) fn collect(&self, out: &mut Vec<u8>) -> bool {
+        if !self.pending.swap(false, Ordering::Acquire) {
+            return false;
+        }
+        let waiting = std::mem::take(&mut *lock(&self.waiting));
+        for uri in &waiting {
+            write_notification(
+                out,
+                "notifications/resources/updated",
+                &json!({ "uri": uri }),
+            );
+        }
+        !waiting.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_subscribers_hear_and_repeated_updates_wait_once() {
+        let listeners = Listeners::default();
+        let (a, b) = (listeners.register(), listeners.register());
+        assert!(a.subscribe("x://1"));
+        for _ in 0..3 {
+            listeners.resource_updated("x://1");
+        }
+        listeners.resource_updated("x://2");
+        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+        assert!(a.collect(&mut out_a));
+        assert!(!b.collect(&mut out_b));
+        let text = String::from_utf8(out_a).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(r#""uri":"x://1""#));
+        a.unsubscribe("x://1");
+        listeners.resource_updated("x://1");
+        assert!(!a.collect(&mut Vec::new()));
+        drop(b);
+        assert_eq!(lock(&listeners.0).len(), 2);
+        listeners.register();
+        assert_eq!(lock(&listeners.0).len(), 2, "dropped listeners are swept");
+    }
+}
