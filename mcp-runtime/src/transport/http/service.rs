@@ -494,11 +494,11 @@ async fn first_output(call: &mut RunningCall, outbox: &Outbox, lines: &mut Vec<u
 /// A finished call's answer: JSON when it is the reply alone, else a short SSE stream (the
 /// call's last notifications, then its reply).
 fn finished_response(lines: Vec<u8>) -> Response<HttpBody> {
-    let messages = lines.iter().filter(|&&b| b == b'\n').count();
-    if messages <= 1 {
+    // One message (the reply alone) is the common case: stop counting at the second newline.
+    if memchr::memchr_iter(b'\n', &lines).nth(1).is_none() {
         return response::json(StatusCode::OK, lines);
     }
-    let mut events = Vec::with_capacity(lines.len() + 32 * messages);
+    let mut events = Vec::with_capacity(lines.len() + 256);
     for message in lines.split(|&b| b == b'\n').filter(|m| !m.is_empty()) {
         sse::write_event(&mut events, None, message);
     }
