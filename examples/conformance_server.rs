@@ -96,6 +96,37 @@ async fn test_tool_with_progress(ctx: RequestContext) -> &'static str {
     "Progress test completed"
 }
 
+/// Logs one message (sent only to clients that asked for log messages).
+#[tool]
+async fn test_logging_tool(ctx: RequestContext) -> &'static str {
+    ctx.info("test_logging_tool ran");
+    "Logged (if the client asked for log messages)"
+}
+
+/// Takes a while, for clients that test reconnecting to a stream.
+#[tool]
+async fn test_reconnection(ctx: RequestContext) -> &'static str {
+    for step in 1..=3 {
+        ctx.progress(f64::from(step), Some(3.0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    "Reconnection test completed"
+}
+
+/// Needs the client's `sampling` capability: a client that did not declare it is refused with
+/// -32021. This server does not send sampling requests yet, so a client that did declare it is
+/// told so.
+fn test_missing_capability() -> Tool {
+    let def = ToolDef::new("test_missing_capability", serde_json::Map::new())
+        .with_description("A tool that requires the client's sampling capability.")
+        .requires_client_capability("sampling");
+    Tool::from_fn(def, |_: ToolCall| async {
+        Ok::<_, Infallible>(CallToolResult::error(
+            "sampling requests are not implemented by this server yet",
+        ))
+    })
+}
+
 /// A tool whose input schema is published exactly as written (JSON Schema 2020-12 with
 /// `$schema`, `$defs` and `additionalProperties`), as the builder API does.
 fn json_schema_2020_12_tool() -> Tool {
@@ -259,6 +290,9 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             test_tool_with_logging::tool(),
             test_error_handling::tool(),
             test_tool_with_progress::tool(),
+            test_logging_tool::tool(),
+            test_reconnection::tool(),
+            test_missing_capability(),
             json_schema_2020_12_tool(),
         ])
         .resources(resources())

@@ -762,3 +762,87 @@ async fn a_cancelled_legacy_stream_stays_open_and_its_resume_is_not_a_404() {
     let end = tokio::time::timeout(Duration::from_secs(10), caller.read_chunk()).await;
     assert_eq!(end.expect("the stream outlived its session"), None);
 }
+
+/// Needs the client's sampling capability.
+fn needs_sampling() -> mcp_toolkit::Tool {
+    let def = mcp_toolkit::ToolDef::new("needs_sampling", serde_json::Map::new())
+        .requires_client_capability("sampling");
+    mcp_toolkit::Tool::from_fn(def, |_: mcp_toolkit::ToolCall| async {
+        Ok::<_, std::convert::Infallible>(mcp_toolkit::CallToolResult::text("sampled"))
+    })
+}
+
+#[tokio::test]
+async fn the_stateless_era_refuses_what_2026_07_28_removed_or_requires() {
+    let server = Server::builder("s", "1")
+        .tools([add::tool(), needs_sampling()])
+        .build()
+        .unwrap();
+    let running = Running::start(server, HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    // Removed methods: 404 with -32601, the request's id kept.
+    for method in ["initialize", "ping", "logging/setLevel"] {
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":11,"method":"{method}","params":{{{META}}}}}"#);
+        let reply = conn.post(&modern_headers(method, None), &body).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (404, -32601),
+            "{method}"
+        );
+        assert_eq!(reply.json()["id"], 11);
+    }
+    // Missing or incomplete _meta: -32602 and 400.
+    for params in [
+        "{}".to_owned(),
+        r#"{"_meta":{"io.modelcontextprotocol/clientCapabilities":{}}}"#.to_owned(),
+        r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#.to_owned(),
+    ] {
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":12,"method":"tools/list","params":{params}}}"#);
+        let reply = conn.post(&modern_headers("tools/list", None), &body).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (400, -32602),
+            "{params}"
+        );
+        assert_eq!(reply.json()["id"], 12);
+    }
+    // An unsupported version keeps the id and names what a stateless request may use.
+    let body = format!(r#"{{"jsonrpc":"2.0","id":13,"method":"tools/list","params":{{{META}}}}}"#);
+    let reply = conn
+        .post(
+            &["MCP-Protocol-Version: 2031-01-01", "Mcp-Method: tools/list"],
+            &body,
+        )
+        .await;
+    assert_eq!((reply.status, reply.error_code()), (400, -32022));
+    assert_eq!(reply.json()["id"], 13);
+    assert_eq!(
+        reply.json()["error"]["data"]["supported"],
+        serde_json::json!(["2026-07-28"])
+    );
+    // A tool that needs a capability the client did not declare: -32021 and 400.
+    let reply = conn.call_modern(14, "needs_sampling", "{}").await;
+    assert_eq!((reply.status, reply.error_code()), (400, -32021));
+    assert_eq!(
+        reply.json()["error"]["data"]["requiredCapabilities"],
+        serde_json::json!({"sampling": {}})
+    );
+    let body = r#"{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"needs_sampling","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}}}"#;
+    let reply = conn
+        .post(
+            &modern_headers("tools/call", Some("Mcp-Name: needs_sampling")),
+            body,
+        )
+        .await;
+    assert_eq!(text(&reply), "sampled");
+    // The legacy era checks what initialize declared.
+    let mut legacy = running.connect().await;
+    let session = open_session(&mut legacy, "2025-11-25").await;
+    let header = format!("Mcp-Session-Id: {session}");
+    let reply = legacy
+        .post(&[&header], &legacy_call(16, "needs_sampling", "{}"))
+        .await;
+    assert_eq!(reply.error_code(), -32021);
+}

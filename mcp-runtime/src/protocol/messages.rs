@@ -72,6 +72,8 @@ pub(crate) struct InitializeParams<'a> {
     pub protocol_version: Cow<'a, str>,
     #[serde(default, borrow)]
     pub client_info: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub capabilities: Option<&'a RawValue>,
 }
 
 /// `logging/setLevel` params.

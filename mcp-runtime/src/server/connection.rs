@@ -320,6 +320,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     in_batch: false,
                     mirrored: None,
                     failure: None,
+                    bad_meta: Default::default(),
                 }
                 .handle_line(line),
                 Some(Frame::Oversized(id)) => {
@@ -376,6 +377,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 in_batch: true,
                 mirrored: None,
                 failure: None,
+                bad_meta: Default::default(),
             }
             .handle_line(message.get().as_bytes());
             self.rpc_batches.respond(batch, &written);

@@ -15,7 +15,8 @@ use crate::context::{Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
 use crate::protocol::jsonrpc::{
     write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
-    HEADER_MISMATCH, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
+    HEADER_MISMATCH, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use crate::protocol::messages::{
     meta_keys, CallToolParams, CancelledParams, InitializeParams, ListParams, LogLevel,
@@ -33,6 +34,8 @@ pub(crate) struct Session {
     legacy_version: Option<&'static str>,
     /// The level `logging/setLevel` asked for.
     log_level: Option<LogLevel>,
+    /// The capabilities `initialize` declared.
+    client_capabilities: Option<Box<RawValue>>,
 }
 
 impl Session {
@@ -123,6 +126,8 @@ pub(crate) struct Dispatcher<'a> {
     pub mirrored: Option<&'a Mirrored<'a>>,
     /// The code of the error the message was answered with, if any (HTTP picks its status by it).
     pub failure: Option<i32>,
+    /// The request's `_meta` was missing or malformed: the stateless HTTP era answers 400.
+    pub bad_meta: std::cell::Cell<bool>,
 }
 
 pub(super) type Reply<T> = Result<T, ErrorObject>;
@@ -219,6 +224,9 @@ impl Dispatcher<'_> {
     ) -> Reply<Action> {
         if let Some(mirrored) = self.mirrored.filter(|_| method != "tools/call") {
             Self::check_mirrored("Mcp-Method", mirrored.method, method)?;
+            if REMOVED_IN_MODERN.contains(&method) {
+                return Err(removed(method));
+            }
         }
         match method {
             "tools/call" => self.tools_call(id, required_params(params)?),
@@ -239,16 +247,21 @@ impl Dispatcher<'_> {
             "ping" => {
                 // Legacy: allowed at any time, even before `initialize`.
                 let params: MetaOnlyParams<'_> = optional_params(params)?;
-                match self.era(params.meta.as_ref()) {
-                    Ok(Era::Modern) => self.write_empty(id, Era::Modern),
-                    _ => write_result(self.out, id, &json!({})),
+                if params
+                    .meta
+                    .as_ref()
+                    .is_some_and(|m| m.protocol_version.is_some())
+                {
+                    return Err(removed("ping"));
                 }
+                write_result(self.out, id, &json!({}));
                 Ok(Action::Done)
             }
             "server/discover" => {
                 let params: MetaOnlyParams<'_> = optional_params(params)?;
                 let meta = params.meta.as_ref();
                 if meta.and_then(|m| m.protocol_version.as_ref()).is_none() {
+                    self.bad_meta.set(true);
                     return Err(missing_meta());
                 }
                 self.era(meta)?;
@@ -302,13 +315,21 @@ impl Dispatcher<'_> {
     /// The era a request is served in: modern when its `_meta` names a protocol version,
     /// legacy when this connection was initialized.
     pub(super) fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
+        let era = self.era_of(meta);
+        if matches!(&era, Err(e) if e.code == INVALID_PARAMS) {
+            self.bad_meta.set(true);
+        }
+        era
+    }
+
+    fn era_of(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
         if let Some(mirrored) = self.mirrored {
-            let body = meta.and_then(|m| m.protocol_version.as_deref());
-            Self::check_mirrored(
-                "MCP-Protocol-Version",
-                mirrored.protocol_version,
-                body.unwrap_or("(none in params._meta)"),
-            )?;
+            // A stateless request without its version is invalid (-32602) before its headers
+            // can disagree with it (-32020).
+            let body = meta
+                .and_then(|m| m.protocol_version.as_deref())
+                .ok_or_else(missing_meta)?;
+            Self::check_mirrored("MCP-Protocol-Version", mirrored.protocol_version, body)?;
         }
         if let Some(meta) = meta {
             if let Some(version) = &meta.protocol_version {
@@ -350,6 +371,14 @@ impl Dispatcher<'_> {
             )));
         };
         let meta = params.meta.unwrap_or_default();
+        let required = &self.server.tools[index].def().required_client_capabilities;
+        if !required.is_empty() {
+            let declared = match era {
+                Era::Modern => meta.client_capabilities,
+                Era::Legacy(_) => self.session.client_capabilities.as_deref(),
+            };
+            missing_capabilities(required, declared)?;
+        }
         let log_level = match era {
             Era::Modern => meta.log_level.as_deref().and_then(LogLevel::parse),
             Era::Legacy(_) => self.session.log_level,
@@ -394,6 +423,7 @@ impl Dispatcher<'_> {
     fn initialize(&mut self, id: &RequestId, params: &InitializeParams<'_>) {
         let version = negotiate_legacy(&params.protocol_version);
         self.session.legacy_version = Some(version);
+        self.session.client_capabilities = params.capabilities.map(ToOwned::to_owned);
         tracing::debug!(
             requested = %params.protocol_version,
             negotiated = version,
@@ -457,6 +487,50 @@ pub(super) fn optional_params<'a, T: serde::Deserialize<'a> + Default>(
     params: Option<&'a RawValue>,
 ) -> Reply<T> {
     params.map_or_else(|| Ok(T::default()), |raw| required_params(Some(raw)))
+}
+
+/// Refuses a call that needs client capabilities the client did not declare (`-32021`, with
+/// `data.requiredCapabilities` keyed by the missing ones).
+fn missing_capabilities(required: &[String], declared: Option<&RawValue>) -> Reply<()> {
+    let declared: serde_json::Map<String, Value> = declared
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
+    let missing: serde_json::Map<String, Value> = required
+        .iter()
+        .filter(|c| !declared.contains_key(c.as_str()))
+        .map(|c| (c.clone(), json!({})))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.keys().map(String::as_str).collect();
+    Err(ErrorObject::new(
+        MISSING_REQUIRED_CLIENT_CAPABILITY,
+        format!(
+            "Missing required client capability: this tool needs {} (declare it in the client's capabilities)",
+            names.join(", ")
+        ),
+    )
+    .with_data(json!({ "requiredCapabilities": missing })))
+}
+
+/// Methods of the initialize-based protocol that `2026-07-28` removed.
+const REMOVED_IN_MODERN: [&str; 5] = [
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
+
+fn removed(method: &str) -> ErrorObject {
+    ErrorObject::new(
+        METHOD_NOT_FOUND,
+        format!(
+            "Method not found: {method} belongs to the initialize-based protocol, not 2026-07-28"
+        ),
+    )
+    .with_data(json!({ "method": method }))
 }
 
 fn parse_level(level: &str) -> Reply<LogLevel> {

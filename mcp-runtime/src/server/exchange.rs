@@ -19,6 +19,8 @@ pub(crate) enum Exchanged {
     Answered {
         reply: Vec<u8>,
         failure: Option<i32>,
+        /// The error is about the request's `_meta` (stateless HTTP answers it with 400).
+        bad_meta: bool,
     },
     /// A tool call to run; its notes are left in the outbox the message was handled with.
     Call(RunningCall),
@@ -43,11 +45,17 @@ pub(crate) fn exchange(
         in_batch: false,
         mirrored,
         failure: None,
+        bad_meta: Default::default(),
     };
     let action = dispatcher.handle_line(message);
     let failure = dispatcher.failure;
+    let bad_meta = dispatcher.bad_meta.get() && failure.is_some();
     match action {
-        Action::Done => Exchanged::Answered { reply, failure },
+        Action::Done => Exchanged::Answered {
+            reply,
+            failure,
+            bad_meta,
+        },
         Action::Call(pending) => Exchanged::Call(RunningCall::start(server.clone(), pending)),
         Action::Request(pending) => {
             Exchanged::Call(RunningCall::start_request(server.clone(), pending))

@@ -235,7 +235,11 @@ impl Dispatcher<'_> {
         params: Option<&RawValue>,
     ) -> Reply<Action> {
         let params: ReadParams<'_> = required_params(params)?;
-        if matches!(self.era(params.meta.as_ref()), Ok(Era::Modern)) {
+        if params
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.protocol_version.is_some())
+        {
             return Err(ErrorObject::new(
                 METHOD_NOT_FOUND,
                 format!("Method not found: {method} belongs to the initialize-based protocol"),

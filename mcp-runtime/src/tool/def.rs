@@ -33,6 +33,10 @@ pub struct ToolDef {
     /// Shared state the tool needs; checked when the server is built.
     #[serde(skip)]
     pub state_requirements: Vec<StateRequirement>,
+    /// Client capabilities the tool cannot work without (`sampling`, `elicitation`, `roots`):
+    /// a call from a client that did not declare them is refused with `-32021`.
+    #[serde(skip)]
+    pub required_client_capabilities: Vec<String>,
 }
 
 impl ToolDef {
@@ -56,6 +60,7 @@ impl ToolDef {
             output_schema: None,
             annotations: ToolAnnotations::default(),
             state_requirements: Vec::new(),
+            required_client_capabilities: Vec::new(),
         }
     }
 
@@ -80,6 +85,14 @@ impl ToolDef {
     /// Sets the behaviour hints.
     pub fn with_annotations(mut self, annotations: ToolAnnotations) -> Self {
         self.annotations = annotations;
+        self
+    }
+
+    /// Declares a client capability the tool cannot work without (`"sampling"`,
+    /// `"elicitation"`, `"roots"`): calls from clients that did not declare it are refused with
+    /// a `MissingRequiredClientCapability` error (`-32021`) naming it.
+    pub fn requires_client_capability(mut self, capability: impl Into<String>) -> Self {
+        self.required_client_capabilities.push(capability.into());
         self
     }
 

@@ -23,8 +23,10 @@ use super::response::{
 use super::session::{new_stream_id, LegacySession, Sessions};
 use super::sse::{self, LegacyStream, SseCall};
 use crate::context::Outbox;
-use crate::protocol::jsonrpc::{ErrorObject, HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION};
-use crate::protocol::version::{LEGACY_VERSIONS, MODERN_VERSION, SUPPORTED_VERSIONS};
+use crate::protocol::jsonrpc::{
+    ErrorObject, RequestId, HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION,
+};
+use crate::protocol::version::{LEGACY_VERSIONS, MODERN_VERSION};
 use crate::server::call::RunningCall;
 use crate::server::exchange::{exchange, Exchanged, Mirrored, Session};
 use crate::server::{Server, ServerInner};
@@ -163,12 +165,14 @@ impl Endpoint {
         match version {
             Some(MODERN_VERSION) => self.modern(&parts.headers, version, &message).await,
             Some(v) if LEGACY_VERSIONS.contains(&v) => self.legacy(&parts.headers, &message).await,
+            // The versions a stateless request may name (legacy ones are negotiated by
+            // `initialize`), as `server/discover` lists them.
             Some(requested) => response::error(
                 StatusCode::BAD_REQUEST,
-                None,
+                request_id(&message).as_ref(),
                 &ErrorObject::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
                     .with_data(serde_json::json!({
-                        "supported": SUPPORTED_VERSIONS,
+                        "supported": [MODERN_VERSION],
                         "requested": requested,
                     })),
             ),
@@ -229,7 +233,7 @@ impl Endpoint {
             Some(Err(())) => {
                 return response::error(
                     StatusCode::BAD_REQUEST,
-                    None,
+                    request_id(message).as_ref(),
                     &ErrorObject::new(
                         HEADER_MISMATCH,
                         "Header mismatch: Mcp-Name is not valid =?base64?...?= encoding",
@@ -250,7 +254,17 @@ impl Endpoint {
             Some(&mirrored),
             &outbox,
         ) {
-            Exchanged::Answered { reply, failure } => reply_response(reply, failure, true),
+            Exchanged::Answered {
+                reply,
+                failure,
+                bad_meta,
+            } => {
+                let mut response = reply_response(reply, failure, true);
+                if bad_meta {
+                    *response.status_mut() = StatusCode::BAD_REQUEST;
+                }
+                response
+            }
             // Closing the response stream is how the stateless era cancels.
             Exchanged::Cancel(_) => accepted(),
             Exchanged::Call(call) => self.modern_call(call, outbox).await,
@@ -295,7 +309,7 @@ impl Endpoint {
             exchange(&self.server, &mut dispatch, message, None, &outbox)
         };
         match exchanged {
-            Exchanged::Answered { reply, failure } => reply_response(reply, failure, false),
+            Exchanged::Answered { reply, failure, .. } => reply_response(reply, failure, false),
             Exchanged::Cancel(id) => {
                 session.cancel_call(&id);
                 accepted()
@@ -322,7 +336,7 @@ impl Endpoint {
             );
         }
         let mut dispatch = Session::default();
-        let Exchanged::Answered { reply, failure } =
+        let Exchanged::Answered { reply, failure, .. } =
             exchange(&self.server, &mut dispatch, message, None, &Outbox::new())
         else {
             // Only `initialize` and unreadable messages get here, and both are answered at once.
@@ -512,6 +526,15 @@ fn reply_response(reply: Vec<u8>, failure: Option<i32>, modern: bool) -> Respons
     } else {
         response::json(status_for(failure, modern), reply)
     }
+}
+
+/// The id of a message, when it has a readable one (for errors answered before dispatch).
+fn request_id(message: &[u8]) -> Option<RequestId> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: RequestId,
+    }
+    serde_json::from_slice::<IdOnly>(message).ok().map(|m| m.id)
 }
 
 /// The `_meta` key that only stateless requests carry.
