@@ -135,6 +135,7 @@ fn json_schema_2020_12_tool() -> Tool {
         "type": "object",
         "$defs": {
             "address": {
+                "$anchor": "address",
                 "type": "object",
                 "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
             }
@@ -142,7 +143,12 @@ fn json_schema_2020_12_tool() -> Tool {
         "properties": {
             "name": {"type": "string"},
             "address": {"$ref": "#/$defs/address"},
+            "contact": {"type": "string"},
         },
+        "allOf": [{"anyOf": [{"required": ["name"]}, {"required": ["address"]}]}],
+        "if": {"properties": {"contact": {"const": "mail"}}},
+        "then": {"required": ["address"]},
+        "else": {"required": ["name"]},
         "additionalProperties": false,
     });
     let serde_json::Value::Object(schema) = schema else {

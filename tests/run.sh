@@ -39,3 +39,6 @@ echo "== MCP Inspector CLI"
 
 echo "== MCP Inspector CLI over Streamable HTTP (legacy, modern and auto eras)"
 (cd "$root/tests/interop/inspector" && MCP_SERVER_BIN="$server" bash run_http.sh)
+
+echo "== MCP conformance suites (examples/conformance_server over Streamable HTTP)"
+bash "$root/tests/conformance/run.sh"
