@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use mcp_toolkit::completion::values;
+use mcp_toolkit::context::SamplingMessage;
 use mcp_toolkit::prompt::{GetPromptResult, PromptArgument, PromptDef, PromptGet, PromptMessage};
 use mcp_toolkit::protocol::content::{EmbeddedResource, ResourceContents};
 use mcp_toolkit::resource::{ReadResourceResult, ResourceDef, ResourceRead};
@@ -114,17 +115,131 @@ async fn test_reconnection(ctx: RequestContext) -> &'static str {
 }
 
 /// Needs the client's `sampling` capability: a client that did not declare it is refused with
-/// -32021. This server does not send sampling requests yet, so a client that did declare it is
-/// told so.
+/// -32021 before the tool runs.
 fn test_missing_capability() -> Tool {
     let def = ToolDef::new("test_missing_capability", serde_json::Map::new())
         .with_description("A tool that requires the client's sampling capability.")
         .requires_client_capability("sampling");
-    Tool::from_fn(def, |_: ToolCall| async {
-        Ok::<_, Infallible>(CallToolResult::error(
-            "sampling requests are not implemented by this server yet",
+    Tool::from_fn(def, |call: ToolCall| async move {
+        let answer = call
+            .context()
+            .sample(vec![SamplingMessage::user("Say hello.")], 20)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(CallToolResult::text(
+            answer.content.as_text().unwrap_or_default(),
         ))
     })
+}
+
+/// Asks the client's model to answer `prompt` (sampling).
+#[tool]
+async fn test_sampling(prompt: String, ctx: RequestContext) -> Result<String, String> {
+    let answer = ctx
+        .sample(vec![SamplingMessage::user(prompt)], 100)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "LLM response: {}",
+        answer.content.as_text().unwrap_or_default()
+    ))
+}
+
+/// Asks the user for a username and an email (elicitation).
+#[tool]
+async fn test_elicitation(message: String, ctx: RequestContext) -> Result<String, String> {
+    let schema = object(serde_json::json!({
+        "type": "object",
+        "properties": {
+            "username": {"type": "string", "description": "User's response"},
+            "email": {"type": "string", "description": "User's email address"},
+        },
+        "required": ["username", "email"],
+    }));
+    let answer = ctx
+        .elicit_schema(&message, schema)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "User response: action={:?}, content={}",
+        answer.action,
+        serde_json::to_string(&answer.content).unwrap_or_default()
+    ))
+}
+
+/// Elicits a form whose fields have defaults (SEP-1034).
+#[tool]
+async fn test_elicitation_sep1034_defaults(ctx: RequestContext) -> Result<String, String> {
+    let schema = object(serde_json::json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+            "age": {"type": "integer", "description": "User age", "default": 30},
+            "score": {"type": "number", "description": "User score", "default": 95.5},
+            "status": {
+                "type": "string",
+                "description": "User status",
+                "enum": ["active", "inactive", "pending"],
+                "default": "active",
+            },
+            "verified": {"type": "boolean", "description": "Verification status", "default": true},
+        },
+    }));
+    let answer = ctx
+        .elicit_schema(
+            "Please review and update the form fields with defaults",
+            schema,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Elicitation completed: action={:?}, content={}",
+        answer.action,
+        serde_json::to_string(&answer.content).unwrap_or_default()
+    ))
+}
+
+/// Elicits every kind of enum (SEP-1330).
+#[tool]
+async fn test_elicitation_sep1330_enums(ctx: RequestContext) -> Result<String, String> {
+    let schema = object(serde_json::json!({
+        "type": "object",
+        "properties": {
+            "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+            "titledSingle": {"type": "string", "oneOf": [
+                {"const": "value1", "title": "First Option"},
+                {"const": "value2", "title": "Second Option"},
+                {"const": "value3", "title": "Third Option"},
+            ]},
+            "legacyEnum": {
+                "type": "string",
+                "enum": ["opt1", "opt2", "opt3"],
+                "enumNames": ["Option One", "Option Two", "Option Three"],
+            },
+            "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+            "titledMulti": {"type": "array", "items": {"anyOf": [
+                {"const": "value1", "title": "First Choice"},
+                {"const": "value2", "title": "Second Choice"},
+                {"const": "value3", "title": "Third Choice"},
+            ]}},
+        },
+    }));
+    let answer = ctx
+        .elicit_schema("Please select options from the enum fields", schema)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Elicitation completed: action={:?}, content={}",
+        answer.action,
+        serde_json::to_string(&answer.content).unwrap_or_default()
+    ))
+}
+
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("object literals"),
+    }
 }
 
 /// A tool whose input schema is published exactly as written (JSON Schema 2020-12 with
@@ -299,6 +414,10 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             test_logging_tool::tool(),
             test_reconnection::tool(),
             test_missing_capability(),
+            test_sampling::tool(),
+            test_elicitation::tool(),
+            test_elicitation_sep1034_defaults::tool(),
+            test_elicitation_sep1330_enums::tool(),
             json_schema_2020_12_tool(),
         ])
         .resources(resources())

@@ -1,5 +1,7 @@
-//! The request context a tool can take as an argument: progress, logging to the client, and
-//! cancellation.
+//! The request context a tool can take as an argument: progress, logging to the client,
+//! cancellation, and requests to the client (sampling, elicitation, roots).
+
+mod client;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +12,12 @@ use futures_util::task::AtomicWaker;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+
+pub(crate) use client::{ClientLink, ClientRequests};
+pub use client::{
+    ClientRequestError, CreateMessageResult, ElicitAction, ElicitResult, Elicitation, Root,
+    SamplingMessage,
+};
 
 use crate::protocol::jsonrpc::{write_notification, RequestId};
 use crate::protocol::messages::{LogLevel, LogMessageParams, ProgressParams};
@@ -173,6 +181,8 @@ struct ContextInner {
     outbox: Option<Outbox>,
     notes: Mutex<Notes>,
     cache_control: CacheControl,
+    /// How to ask the client things (legacy era, attached contexts only).
+    client: Option<ClientLink>,
 }
 
 impl ContextInner {
@@ -242,6 +252,7 @@ impl RequestContext {
         log_level: Option<LogLevel>,
         outbox: Outbox,
         cache_control: CacheControl,
+        client: Option<ClientLink>,
     ) -> Self {
         RequestContext {
             inner: Arc::new(ContextInner {
@@ -253,8 +264,26 @@ impl RequestContext {
                 outbox: Some(outbox),
                 notes: Mutex::default(),
                 cache_control,
+                client,
             }),
         }
+    }
+
+    fn client_link(&self) -> Option<&ClientLink> {
+        self.inner
+            .client
+            .as_ref()
+            .filter(|_| self.inner.outbox.is_some())
+    }
+
+    /// Queues a request to the client on the call's stream. Unlike log messages it is never
+    /// dropped (a tool waits for each answer, so a call has few at a time).
+    fn leave_request(&self, line: Vec<u8>) {
+        self.leave_note(|notes| {
+            let seq = notes.take_seq();
+            notes.logs.push_back((seq, line));
+            true
+        });
     }
 
     /// A context that is not attached to any client: progress and log messages go nowhere.
@@ -275,6 +304,7 @@ impl RequestContext {
                 outbox: None,
                 notes: Mutex::default(),
                 cache_control,
+                client: None,
             }),
         }
     }
@@ -477,6 +507,7 @@ mod tests {
             log_level,
             outbox.clone(),
             CacheControl::Default,
+            None,
         );
         (ctx, outbox)
     }

@@ -9,7 +9,7 @@
 pub mod bench;
 mod client;
 pub mod completion;
-mod context;
+pub mod context;
 pub mod layer;
 #[doc(hidden)]
 pub mod private;

@@ -200,8 +200,12 @@ pub(crate) enum Classified<'a> {
         method: Cow<'a, str>,
         params: Option<&'a RawValue>,
     },
-    /// A response to a request the server sent; the server does not send any yet.
-    Response,
+    /// A response to a request the server sent: its result or its error.
+    Response {
+        /// `None` for an error about a message the client could not read.
+        id: Option<RequestId>,
+        answer: Result<Value, ErrorObject>,
+    },
     /// Not a valid JSON-RPC message: answer with this error (and this id, when one was readable).
     Invalid {
         id: Option<RequestId>,
@@ -242,8 +246,17 @@ impl<'a> Incoming<'a> {
                 params: self.params,
             },
             (None, id) if self.result.is_some() || self.error.is_some() => {
-                let _ = id;
-                Classified::Response
+                let answer = match (self.result, self.error) {
+                    (Some(result), _) => serde_json::from_str(result.get())
+                        .map_err(|e| ErrorObject::invalid_request(e.to_string())),
+                    (None, Some(error)) => serde_json::from_str(error.get())
+                        .map_err(|_| {
+                            ErrorObject::new(INTERNAL_ERROR, "the client sent a malformed error")
+                        })
+                        .and_then(Err),
+                    (None, None) => unreachable!("checked by the guard"),
+                };
+                Classified::Response { id, answer }
             }
             (None, id) => Classified::Invalid {
                 id,
@@ -384,7 +397,7 @@ mod tests {
         ));
         assert!(matches!(
             classify(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#),
-            Classified::Response
+            Classified::Response { .. }
         ));
         assert!(matches!(
             classify(r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#),

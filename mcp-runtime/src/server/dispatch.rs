@@ -11,7 +11,7 @@ use super::call::ReplyFuture;
 use super::fast_call::FastCall;
 use super::notify::Listener;
 use super::ServerInner;
-use crate::context::{Outbox, RequestContext};
+use crate::context::{ClientLink, ClientRequests, Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
 use crate::protocol::jsonrpc::{
     write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
@@ -34,21 +34,32 @@ pub(crate) struct Session {
     legacy_version: Option<&'static str>,
     /// The level `logging/setLevel` asked for.
     log_level: Option<LogLevel>,
-    /// The capabilities `initialize` declared.
-    client_capabilities: Option<Box<RawValue>>,
+    /// The capabilities `initialize` declared (JSON).
+    client_capabilities: Option<Arc<str>>,
+    /// Requests this session's calls sent to the client, waiting for its answers.
+    client_requests: Option<Arc<ClientRequests>>,
 }
 
 impl Session {
     /// A session whose client can subscribe to resources.
+    /// A session whose client can subscribe to resources and answer requests.
     pub(crate) fn with_listener(listener: Arc<Listener>) -> Self {
-        Session {
-            listener: Some(listener),
-            ..Session::default()
-        }
+        let mut session = Session::default();
+        session.set_listener(listener);
+        session
     }
 
     pub(crate) fn set_listener(&mut self, listener: Arc<Listener>) {
         self.listener = Some(listener);
+        self.client_requests = Some(Arc::default());
+    }
+
+    /// How this session's calls ask the client things (once it is initialized).
+    fn client_link(&self) -> Option<ClientLink> {
+        Some(ClientLink {
+            requests: self.client_requests.clone()?,
+            capabilities: self.client_capabilities.clone(),
+        })
     }
 
     pub(crate) fn listener(&self) -> Option<&Arc<Listener>> {
@@ -167,8 +178,15 @@ impl Dispatcher<'_> {
                 self.reply(&id, |this| this.request(&id, &method, params))
             }
             Classified::Notification { method, params } => self.notification(&method, params),
-            Classified::Response => {
-                tracing::debug!("ignored a response: this server sends no requests");
+            Classified::Response { id, answer } => {
+                let waiting = self.session.client_requests.as_ref();
+                let delivered = match (waiting, &id) {
+                    (Some(requests), Some(id)) => requests.complete(id, answer),
+                    _ => false,
+                };
+                if !delivered {
+                    tracing::debug!(?id, "ignored a response to no request waiting");
+                }
                 Action::Done
             }
             Classified::Invalid { id, error } => {
@@ -312,6 +330,14 @@ impl Dispatcher<'_> {
         }
     }
 
+    /// How a request in `era` asks the client things: legacy sessions only.
+    pub(super) fn client_link(&self, era: Era) -> Option<ClientLink> {
+        match era {
+            Era::Legacy(_) => self.session.client_link(),
+            Era::Modern => None,
+        }
+    }
+
     /// The era a request is served in: modern when its `_meta` names a protocol version,
     /// legacy when this connection was initialized.
     pub(super) fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
@@ -374,7 +400,7 @@ impl Dispatcher<'_> {
         let required = &self.server.tools[index].def().required_client_capabilities;
         if !required.is_empty() {
             let declared = match era {
-                Era::Modern => meta.client_capabilities,
+                Era::Modern => meta.client_capabilities.map(RawValue::get),
                 Era::Legacy(_) => self.session.client_capabilities.as_deref(),
             };
             missing_capabilities(required, declared)?;
@@ -398,6 +424,7 @@ impl Dispatcher<'_> {
             log_level,
             self.outbox.clone(),
             cache_control,
+            self.client_link(era),
         );
         let tool = &self.server.tools[index];
         let call = ToolCall::from_parts(
@@ -423,7 +450,7 @@ impl Dispatcher<'_> {
     fn initialize(&mut self, id: &RequestId, params: &InitializeParams<'_>) {
         let version = negotiate_legacy(&params.protocol_version);
         self.session.legacy_version = Some(version);
-        self.session.client_capabilities = params.capabilities.map(ToOwned::to_owned);
+        self.session.client_capabilities = params.capabilities.map(|raw| Arc::from(raw.get()));
         tracing::debug!(
             requested = %params.protocol_version,
             negotiated = version,
@@ -491,9 +518,9 @@ pub(super) fn optional_params<'a, T: serde::Deserialize<'a> + Default>(
 
 /// Refuses a call that needs client capabilities the client did not declare (`-32021`, with
 /// `data.requiredCapabilities` keyed by the missing ones).
-fn missing_capabilities(required: &[String], declared: Option<&RawValue>) -> Reply<()> {
+fn missing_capabilities(required: &[String], declared: Option<&str>) -> Reply<()> {
     let declared: serde_json::Map<String, Value> = declared
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or_default();
     let missing: serde_json::Map<String, Value> = required
         .iter()

@@ -394,6 +394,7 @@ impl Dispatcher<'_> {
             log_level,
             self.outbox.clone(),
             CacheControl::Default,
+            self.client_link(era),
         )
     }
 

@@ -52,7 +52,7 @@ fn general_call(text: &str) -> Result<(RequestId, CallToolParams<'_>), String> {
         }
         Classified::Request { method, .. } => Err(format!("a request for {method}")),
         Classified::Notification { .. } => Err("a notification".into()),
-        Classified::Response => Err("a response".into()),
+        Classified::Response { .. } => Err("a response".into()),
         Classified::Invalid { error, .. } => Err(error.message),
     }
 }
