@@ -368,11 +368,22 @@ fn elicitation_schema<T: JsonSchema>() -> Result<Map<String, Value>, ClientReque
             "the root must be an object".into(),
         ));
     }
-    let properties = schema
+    let mut properties = schema
         .get("properties")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    for property in properties.values_mut() {
+        // `Option<T>` gives `"type": ["T", "null"]`; elicitation takes the plain type (the
+        // property is optional by not being required).
+        if let Some(types) = property.get("type").and_then(Value::as_array) {
+            let named: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+            if let [single] = named.as_slice() {
+                property["type"] = single.clone();
+            }
+        }
+    }
+    schema.insert("properties".into(), Value::Object(properties.clone()));
     for (name, property) in &properties {
         let kind = property.get("type").and_then(Value::as_str);
         let primitive = matches!(kind, Some("string" | "number" | "integer" | "boolean"))
