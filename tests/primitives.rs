@@ -493,3 +493,84 @@ async fn an_http_session_hears_of_updates_on_its_get_stream() {
         .unwrap();
     assert_eq!(end, None);
 }
+
+#[tokio::test]
+async fn a_stateless_listen_stream_is_acknowledged_then_carries_tagged_updates() {
+    let server = server();
+    let client = server.connect_in_memory();
+    let mut incoming = client.notifications().unwrap();
+    let listen = format!(
+        r#"{{"jsonrpc":"2.0","id":"sub-1","method":"subscriptions/listen","params":{{"notifications":{{"resourceSubscriptions":["test://static-text"],"toolsListChanged":true}},{}}}}}"#,
+        http::META
+    );
+    client.send_raw(&listen).await;
+    let ack = next(&mut incoming).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "sub-1"
+    );
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"resourceSubscriptions": ["test://static-text"]}),
+        "list changes are not offered: the lists never change"
+    );
+    server.notify_resource_updated("test://static-binary");
+    server.notify_resource_updated("test://static-text");
+    let update = next(&mut incoming).await;
+    assert_eq!(update["method"], "notifications/resources/updated");
+    assert_eq!(update["params"]["uri"], "test://static-text");
+    assert_eq!(
+        update["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "sub-1"
+    );
+    // Cancelling ends it without a response.
+    client
+        .send_raw(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"sub-1"}}"#)
+        .await;
+    server.notify_resource_updated("test://static-text");
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(200), incoming.recv()).await;
+    assert!(quiet.is_err(), "something after the cancel: {quiet:?}");
+
+    let legacy = legacy().await;
+    let error = legacy
+        .request("subscriptions/listen", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, -32601);
+}
+
+#[tokio::test]
+async fn over_http_a_listen_stream_is_an_open_sse_response() {
+    let server = server();
+    let running = http::Running::start(server.clone(), HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let listen = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"subscriptions/listen","params":{{"notifications":{{"resourceSubscriptions":["test://template/1/data"]}},{}}}}}"#,
+        http::META
+    );
+    conn.send_post(&http::modern_headers("subscriptions/listen", None), &listen)
+        .await;
+    assert_eq!(conn.read_head().await.0, 200);
+    let ack = conn.read_events().await;
+    assert!(ack[0]
+        .1
+        .contains("notifications/subscriptions/acknowledged"));
+    server.notify_resource_updated("test://template/1/data");
+    let update = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read_events())
+        .await
+        .unwrap();
+    let update: Value = serde_json::from_str(&update[0].1).unwrap();
+    assert_eq!(update["params"]["uri"], "test://template/1/data");
+    assert_eq!(
+        update["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+}
+
+async fn next(incoming: &mut tokio::sync::mpsc::UnboundedReceiver<Value>) -> Value {
+    tokio::time::timeout(std::time::Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap()
+}

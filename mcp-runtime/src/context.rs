@@ -279,6 +279,12 @@ impl RequestContext {
     /// Queues a request to the client on the call's stream. Unlike log messages it is never
     /// dropped (a tool waits for each answer, so a call has few at a time).
     fn leave_request(&self, line: Vec<u8>) {
+        self.leave_line(line);
+    }
+
+    /// Queues one message of the server's own on the call's stream (a subscription's
+    /// notifications); callers bound how many wait, with [`RequestContext::lines_waiting`].
+    pub(crate) fn leave_line(&self, line: Vec<u8>) {
         self.leave_note(|notes| {
             let seq = notes.take_seq();
             notes.logs.push_back((seq, line));
@@ -379,6 +385,11 @@ impl RequestContext {
         notes.listed = true;
         drop(notes);
         outbox.list(Arc::downgrade(&self.inner));
+    }
+
+    /// Messages queued on the call's stream and not yet collected.
+    pub(crate) fn lines_waiting(&self) -> usize {
+        lock(&self.inner.notes).logs.len()
     }
 
     /// Writes the call's last notes before its reply; nothing is sent for it afterwards.

@@ -9,9 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
 use futures_util::task::AtomicWaker;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::protocol::jsonrpc::write_notification;
+
+/// The `_meta` key that tags a notification with its `subscriptions/listen` request.
+pub(crate) const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 
 /// URIs a listener may have waiting; an update of one already waiting is not queued twice, so
 /// this bounds the queue whatever the server sends.
@@ -95,18 +98,37 @@ impl Listener {
 
     /// Writes what waits (one line each); `false` when nothing did.
     pub(crate) fn collect(&self, out: &mut Vec<u8>) -> bool {
+        self.collect_for(out, None)
+    }
+
+    /// Like [`Listener::collect`], tagging each notification with the subscription it belongs
+    /// to (`2026-07-28` `subscriptions/listen` streams).
+    pub(crate) fn collect_for(&self, out: &mut Vec<u8>, subscription: Option<&Value>) -> bool {
         if !self.pending.swap(false, Ordering::Acquire) {
             return false;
         }
         let waiting = std::mem::take(&mut *lock(&self.waiting));
         for uri in &waiting {
-            write_notification(
-                out,
-                "notifications/resources/updated",
-                &json!({ "uri": uri }),
-            );
+            let mut params = json!({ "uri": uri });
+            if let Some(id) = subscription {
+                params["_meta"] = json!({ SUBSCRIPTION_ID: id });
+            }
+            write_notification(out, "notifications/resources/updated", &params);
         }
         !waiting.is_empty()
+    }
+
+    /// Completes when an update waits (or at once if one already does).
+    pub(crate) async fn updated_wait(&self) {
+        std::future::poll_fn(|cx| {
+            self.waker.register(cx.waker());
+            if self.pending.load(Ordering::Acquire) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
     }
 }
 

@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use super::dispatch::{
     optional_params, required_params, Action, Dispatcher, PendingRequest, Reply,
 };
-use super::notify::MAX_SUBSCRIPTIONS;
+use super::notify::{MAX_SUBSCRIPTIONS, SUBSCRIPTION_ID};
 use crate::completion::{CompleteResult, CompletionRequest};
 use crate::context::{CacheControl, RequestContext};
 use crate::prompt::PromptGet;
@@ -22,6 +22,9 @@ use crate::protocol::messages::{ListParams, LogLevel, RequestMeta};
 use crate::protocol::version::Era;
 use crate::resource::{ResourceKind, ResourceRead};
 use crate::tool::BoxError;
+
+/// Notifications a `subscriptions/listen` stream may have queued for a slow client.
+const MAX_LISTEN_BACKLOG: usize = 32;
 
 /// Legacy revisions answer an unknown resource with this code; `2026-07-28` with -32602.
 const RESOURCE_NOT_FOUND: i32 = -32002;
@@ -140,7 +143,7 @@ impl Dispatcher<'_> {
         let declared = |capability: &str| server.capabilities.get(capability).is_some();
         let family = method.split('/').next().unwrap_or_default();
         let capability = match family {
-            "resources" => "resources",
+            "resources" | "subscriptions" => "resources",
             "prompts" => "prompts",
             "completion" => "completions",
             _ => return None,
@@ -162,6 +165,7 @@ impl Dispatcher<'_> {
             "resources/subscribe" | "resources/unsubscribe" => {
                 self.subscription(id, method, params)
             }
+            "subscriptions/listen" => self.listen(id, params),
             "completion/complete" => self.complete(id, params),
             _ => return None,
         };
@@ -275,6 +279,74 @@ impl Dispatcher<'_> {
         }
         self.write(id, era, &json!({}));
         Ok(Action::Done)
+    }
+
+    /// `subscriptions/listen` (`2026-07-28`): a stream that stays open, acknowledged first,
+    /// carrying `notifications/resources/updated` for the URIs asked for, each tagged with the
+    /// subscription's id. List-changed notifications are not offered: the server's lists do not
+    /// change while it serves, so the acknowledgment leaves them out.
+    fn listen(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct Filter {
+            #[serde(default)]
+            resource_subscriptions: Vec<String>,
+        }
+        #[derive(Deserialize, Default)]
+        struct ListenParams<'a> {
+            #[serde(default)]
+            notifications: Filter,
+            #[serde(rename = "_meta", default, borrow)]
+            meta: Option<RequestMeta<'a>>,
+        }
+        let params: ListenParams<'_> = optional_params(params)?;
+        let era = self.era(params.meta.as_ref())?;
+        if !era.is_modern() {
+            return Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                "Method not found: subscriptions/listen belongs to 2026-07-28 (use resources/subscribe)",
+            ));
+        }
+        let uris = params.notifications.resource_subscriptions;
+        if uris.len() > MAX_SUBSCRIPTIONS {
+            return Err(ErrorObject::invalid_params(format!(
+                "Too many resource subscriptions: the limit is {MAX_SUBSCRIPTIONS}"
+            )));
+        }
+        let listener = self.server.listeners.register();
+        for uri in &uris {
+            listener.subscribe(uri);
+        }
+        let context = self.request_context(id, era, params.meta.as_ref());
+        let subscription = serde_json::to_value(id).unwrap_or(Value::Null);
+        let mut ack = Vec::new();
+        let mut filter = serde_json::Map::new();
+        if !uris.is_empty() {
+            filter.insert("resourceSubscriptions".into(), json!(uris));
+        }
+        crate::protocol::jsonrpc::write_notification(
+            &mut ack,
+            "notifications/subscriptions/acknowledged",
+            &json!({"_meta": {SUBSCRIPTION_ID: subscription}, "notifications": filter}),
+        );
+        context.leave_line(ack);
+        let stream = context.clone();
+        let future = Box::pin(async move {
+            loop {
+                listener.updated_wait().await;
+                // A client that does not read leaves its notifications waiting in the
+                // listener (one per URI), not here.
+                while stream.lines_waiting() >= MAX_LISTEN_BACKLOG {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                let mut lines = Vec::new();
+                listener.collect_for(&mut lines, Some(&subscription));
+                for line in lines.split_inclusive(|&b| b == b'\n') {
+                    stream.leave_line(line.to_vec());
+                }
+            }
+        });
+        Ok(self.pending(id, era, context, future))
     }
 
     fn get_prompt(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
