@@ -574,3 +574,38 @@ async fn next(incoming: &mut tokio::sync::mpsc::UnboundedReceiver<Value>) -> Val
         .unwrap()
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_listen_stream_ends_gracefully_when_its_connection_does() {
+    let listen = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"subscriptions/listen\",\"params\":{{{}}}}}\n",
+        http::META
+    );
+    let mut output = Vec::new();
+    let started = std::time::Instant::now();
+    server()
+        .serve(listen.as_bytes(), &mut output)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "it waited for the listen stream"
+    );
+    let messages: Vec<Value> = output
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(
+        messages[0]["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    assert_eq!(
+        messages[1]["id"], 5,
+        "the listen request is answered when it ends"
+    );
+    assert_eq!(
+        messages[1]["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        5
+    );
+}

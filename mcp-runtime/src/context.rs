@@ -76,11 +76,27 @@ struct OutboxShared {
     pending: AtomicBool,
     /// The connection's task, woken when a call is listed.
     waker: AtomicWaker,
+    /// Cancelled when the connection (or server) is ending: requests that would run forever
+    /// (`subscriptions/listen`) end gracefully.
+    closing: Option<CancellationToken>,
 }
 
 impl Outbox {
     pub(crate) fn new() -> Outbox {
         Outbox(Arc::default())
+    }
+
+    /// An outbox whose requests end gracefully when `closing` is cancelled.
+    pub(crate) fn closing_with(closing: CancellationToken) -> Outbox {
+        Outbox(Arc::new(OutboxShared {
+            closing: Some(closing),
+            ..OutboxShared::default()
+        }))
+    }
+
+    /// The token cancelled when the connection ends, if it has one.
+    pub(crate) fn closing(&self) -> Option<&CancellationToken> {
+        self.0.closing.as_ref()
     }
 
     fn list(&self, call: Weak<ContextInner>) {
@@ -385,6 +401,11 @@ impl RequestContext {
         notes.listed = true;
         drop(notes);
         outbox.list(Arc::downgrade(&self.inner));
+    }
+
+    /// Cancelled when the connection or server is ending (when the context has one).
+    pub(crate) fn closing(&self) -> Option<CancellationToken> {
+        self.inner.outbox.as_ref()?.closing().cloned()
     }
 
     /// Messages queued on the call's stream and not yet collected.

@@ -17,7 +17,10 @@ use crate::context::RequestContext;
 use crate::layer::ready::call_or_queue;
 use crate::private::panic_message;
 use crate::protocol::content::CallToolResult;
-use crate::protocol::jsonrpc::{write_error, write_result, ErrorObject, RequestId, INTERNAL_ERROR};
+use crate::protocol::jsonrpc::{
+    write_error, write_result, write_result_with, ErrorObject, RequestId, INTERNAL_ERROR,
+};
+use crate::protocol::messages::meta_keys;
 use crate::protocol::version::Era;
 use crate::tool::{failure_result, BoxError, ToolFuture};
 
@@ -72,8 +75,17 @@ pub(crate) fn write_done(
             let result = call_result(server, tool, outcome);
             write_call_result(out, id, era, result, server);
         }
-        Done::Other(Ok(Ok(result))) if era.is_modern() => {
-            write_modern_result(out, id, &result, server)
+        Done::Other(Ok(Ok(mut result))) if era.is_modern() => {
+            // A result with a `_meta` of its own gets the server's info added to it (a second
+            // `_meta` member would replace the first).
+            match result.get_mut("_meta").and_then(Value::as_object_mut) {
+                Some(meta) => {
+                    let info = serde_json::to_value(&server.info).unwrap_or_default();
+                    meta.insert(meta_keys::SERVER_INFO.to_owned(), info);
+                    write_result_with(out, id, &result, br#""resultType":"complete""#);
+                }
+                None => write_modern_result(out, id, &result, server),
+            }
         }
         Done::Other(Ok(Ok(result))) => write_result(out, id, &result),
         Done::Other(Ok(Err(error))) => write_error(out, Some(id), &error),

@@ -139,7 +139,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             inflight: FuturesUnordered::new(),
             cancellations: HashMap::new(),
             rpc_batches: RpcBatches::default(),
-            outbox: Outbox::new(),
+            outbox: Outbox::closing_with(CancellationToken::new()),
             eof: false,
             frames_waiting: false,
             deadline: None,
@@ -176,6 +176,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         if !self.eof && matches!(self.shutdown.poll_next_unpin(cx), Poll::Ready(Some(()))) {
             tracing::info!("shutting down: answering the calls received, reading no more");
             self.eof = true;
+            self.close_outbox();
             self.deadline = Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
         }
         loop {
@@ -189,6 +190,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     progressed = true;
                     if ended {
                         self.eof = true;
+                        self.close_outbox();
                         self.lines.end_of_input();
                         self.deadline =
                             Some(Box::pin(tokio::time::sleep(self.server.shutdown_grace)));
@@ -234,6 +236,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             if !progressed {
                 return Poll::Pending;
             }
+        }
+    }
+
+    /// Input ended: requests that would run forever end gracefully.
+    fn close_outbox(&self) {
+        if let Some(closing) = self.outbox.closing() {
+            closing.cancel();
         }
     }
 

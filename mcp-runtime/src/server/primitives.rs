@@ -331,19 +331,33 @@ impl Dispatcher<'_> {
         );
         context.leave_line(ack);
         let stream = context.clone();
+        let closing = context.closing();
         let future = Box::pin(async move {
-            loop {
-                listener.updated_wait().await;
-                // A client that does not read leaves its notifications waiting in the
-                // listener (one per URI), not here.
-                while stream.lines_waiting() >= MAX_LISTEN_BACKLOG {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let ended = async {
+                match closing {
+                    Some(closing) => closing.cancelled_owned().await,
+                    None => std::future::pending().await,
                 }
-                let mut lines = Vec::new();
-                listener.collect_for(&mut lines, Some(&subscription));
-                for line in lines.split_inclusive(|&b| b == b'\n') {
-                    stream.leave_line(line.to_vec());
+            };
+            let forward = async {
+                loop {
+                    listener.updated_wait().await;
+                    // A client that does not read leaves its notifications waiting in the
+                    // listener (one per URI), not here.
+                    while stream.lines_waiting() >= MAX_LISTEN_BACKLOG {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    let mut lines = Vec::new();
+                    listener.collect_for(&mut lines, Some(&subscription));
+                    for line in lines.split_inclusive(|&b| b == b'\n') {
+                        stream.leave_line(line.to_vec());
+                    }
                 }
+            };
+            tokio::select! {
+                () = forward => unreachable!("forwarding never ends"),
+                // The server ends the subscription: it answers the request (graceful closure).
+                () = ended => Ok(json!({ "_meta": { SUBSCRIPTION_ID: subscription } })),
             }
         });
         Ok(self.pending(id, era, context, future))

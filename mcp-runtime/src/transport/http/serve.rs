@@ -126,6 +126,7 @@ impl Server {
         }
         drop(listener);
         tracing::info!("shutting down: waiting for calls in flight");
+        endpoint.closing.cancel();
         let deadline = config.shutdown_timeout;
         if tokio::time::timeout(deadline, graceful.shutdown())
             .await

@@ -58,6 +58,8 @@ impl std::fmt::Debug for StreamableHttpService {
 
 pub(crate) struct Endpoint {
     server: Arc<ServerInner>,
+    /// Cancelled when serving ends: streams that would stay open end gracefully.
+    pub(crate) closing: tokio_util::sync::CancellationToken,
     pub(crate) config: HttpConfig,
     pub(crate) sessions: Sessions,
 }
@@ -75,6 +77,7 @@ impl Server {
         StreamableHttpService {
             shared: Arc::new(Endpoint {
                 server: self.inner().clone(),
+                closing: Default::default(),
                 config,
                 sessions,
             }),
@@ -246,7 +249,7 @@ impl Endpoint {
             method: header(headers, &MCP_METHOD),
             name,
         };
-        let outbox = Outbox::new();
+        let outbox = Outbox::closing_with(self.closing.clone());
         match exchange(
             &self.server,
             &mut Session::default(),
