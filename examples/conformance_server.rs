@@ -235,6 +235,176 @@ async fn test_elicitation_sep1330_enums(ctx: RequestContext) -> Result<String, S
     ))
 }
 
+/// Multi-round-trip requests (2026-07-28): each asks through `ctx.input(key)`; a stateless
+/// client gets an `input_required` result and retries with the answers.
+fn name_schema(property: &str) -> serde_json::Map<String, serde_json::Value> {
+    object(serde_json::json!({
+        "type": "object",
+        "properties": {property: {"type": "string"}},
+        "required": [property],
+    }))
+}
+
+/// Asks the user's name, then greets them.
+#[tool]
+async fn test_input_required_result_elicitation(ctx: RequestContext) -> Result<String, String> {
+    let answer = ctx
+        .input("user_name")
+        .elicit_schema("What is your name?", name_schema("name"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = answer
+        .content
+        .and_then(|c| c.get("name").cloned())
+        .unwrap_or_default();
+    Ok(format!("Hello, {}!", name.as_str().unwrap_or("stranger")))
+}
+
+/// Asks the client's model a question.
+#[tool]
+async fn test_input_required_result_sampling(ctx: RequestContext) -> Result<String, String> {
+    let question = SamplingMessage::user("What is the capital of France?");
+    let answer = ctx
+        .input("capital_question")
+        .sample(vec![question], 100)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "The model said: {}",
+        answer.content.as_text().unwrap_or_default()
+    ))
+}
+
+/// Asks for the client's roots.
+#[tool]
+async fn test_input_required_result_list_roots(ctx: RequestContext) -> Result<String, String> {
+    let roots = ctx
+        .input("client_roots")
+        .list_roots()
+        .await
+        .map_err(|e| e.to_string())?;
+    let uris: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
+    Ok(format!("Roots: {}", uris.join(", ")))
+}
+
+/// Asks for a confirmation; the answer comes back with a verified requestState.
+#[tool]
+async fn test_input_required_result_request_state(ctx: RequestContext) -> Result<String, String> {
+    let schema = object(serde_json::json!({
+        "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+    }));
+    ctx.input("confirm")
+        .elicit_schema("Please confirm", schema)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Earlier answers only come back through a requestState whose signature held.
+    Ok("Confirmed: state-ok".into())
+}
+
+/// As above, for clients that tamper with the requestState (they get -32602).
+#[tool]
+async fn test_input_required_result_tampered_state(ctx: RequestContext) -> Result<String, String> {
+    let schema = object(serde_json::json!({
+        "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+    }));
+    ctx.input("confirm")
+        .elicit_schema("Please confirm", schema)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok("Confirmed".into())
+}
+
+/// Asks for three inputs at once.
+#[tool]
+async fn test_input_required_result_multiple_inputs(ctx: RequestContext) -> Result<String, String> {
+    let (name, greeting, roots) = tokio::join!(
+        ctx.input("user_name")
+            .elicit_schema("What is your name?", name_schema("name")),
+        ctx.input("greeting")
+            .sample(vec![SamplingMessage::user("Generate a greeting")], 50),
+        ctx.input("client_roots").list_roots(),
+    );
+    let (name, greeting, roots) = (
+        name.map_err(|e| e.to_string())?,
+        greeting.map_err(|e| e.to_string())?,
+        roots.map_err(|e| e.to_string())?,
+    );
+    Ok(format!(
+        "{} / {} / {} roots",
+        serde_json::to_string(&name.content).unwrap_or_default(),
+        greeting.content.as_text().unwrap_or_default(),
+        roots.len()
+    ))
+}
+
+/// Two rounds: a name, then a color.
+#[tool]
+async fn test_input_required_result_multi_round(ctx: RequestContext) -> Result<String, String> {
+    let name = ctx
+        .input("step1")
+        .elicit_schema("Step 1: What is your name?", name_schema("name"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let color = ctx
+        .input("step2")
+        .elicit_schema("Step 2: What is your favorite color?", name_schema("color"))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{} likes {}",
+        serde_json::to_string(&name.content).unwrap_or_default(),
+        serde_json::to_string(&color.content).unwrap_or_default()
+    ))
+}
+
+/// Asks for elicitation and sampling; only what the client declared is asked.
+#[tool]
+async fn test_input_required_result_capabilities(ctx: RequestContext) -> Result<String, String> {
+    let (elicited, sampled) = tokio::join!(
+        ctx.input("user_name")
+            .elicit_schema("What is your name?", name_schema("name")),
+        ctx.input("greeting")
+            .sample(vec![SamplingMessage::user("Generate a greeting")], 50),
+    );
+    Ok(format!("{} / {}", elicited.is_ok(), sampled.is_ok()))
+}
+
+/// Reports progress, then asks the user (the stream carries notifications, then the
+/// `input_required` result; never a request of the server's own).
+#[tool]
+async fn test_streaming_elicitation(ctx: RequestContext) -> Result<String, String> {
+    ctx.progress(1.0, Some(2.0));
+    ctx.info("about to ask the user");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let answer = ctx
+        .input("user_name")
+        .elicit_schema("What is your name?", name_schema("name"))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{:?}", answer.action))
+}
+
+/// A prompt that needs the user's context first.
+fn test_input_required_result_prompt() -> Prompt {
+    Prompt::from_fn(
+        PromptDef::new("test_input_required_result_prompt")
+            .with_description("A prompt that asks the user for context first"),
+        |get: PromptGet| async move {
+            let schema = name_schema("context");
+            let answer = get
+                .context()
+                .input("user_context")
+                .elicit_schema("What context should the prompt use?", schema)
+                .await
+                .map_err(|e| e.to_string())?;
+            let context = serde_json::to_string(&answer.content).unwrap_or_default();
+            Ok::<_, String>(GetPromptResult::user_text(format!(
+                "Use this context: {context}"
+            )))
+        },
+    )
+}
+
 fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match value {
         serde_json::Value::Object(map) => map,
@@ -378,7 +548,13 @@ fn prompts() -> Vec<Prompt> {
             ]))
         },
     );
-    vec![simple, with_arguments, embedded, image]
+    vec![
+        simple,
+        with_arguments,
+        embedded,
+        image,
+        test_input_required_result_prompt(),
+    ]
 }
 
 fn port() -> u16 {
@@ -418,6 +594,15 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             test_elicitation::tool(),
             test_elicitation_sep1034_defaults::tool(),
             test_elicitation_sep1330_enums::tool(),
+            test_input_required_result_elicitation::tool(),
+            test_input_required_result_sampling::tool(),
+            test_input_required_result_list_roots::tool(),
+            test_input_required_result_request_state::tool(),
+            test_input_required_result_tampered_state::tool(),
+            test_input_required_result_multiple_inputs::tool(),
+            test_input_required_result_multi_round::tool(),
+            test_input_required_result_capabilities::tool(),
+            test_streaming_elicitation::tool(),
             json_schema_2020_12_tool(),
         ])
         .resources(resources())

@@ -180,16 +180,125 @@ async fn undeclared_capabilities_silent_clients_and_the_stateless_era_get_clear_
     let reply = raw.next().await;
     assert!(text(&reply).contains("`roots`"), "{reply}");
 
+    // A stateless client that did not declare sampling is told so.
     let modern = server().connect_in_memory().modern();
     let result = modern
         .call_tool("ask_model", json!({"question": "?"}))
         .await
         .unwrap();
     assert!(result.is_error());
-    assert!(result.content[0]
-        .as_text()
+    assert!(result.content[0].as_text().unwrap().contains("`sampling`"));
+}
+
+/// The `_meta` of a stateless client that can elicit and sample.
+const CAPABLE: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{},"sampling":{}}}"#;
+
+/// Two rounds of input, keyed.
+#[tool]
+async fn two_steps(ctx: RequestContext) -> Result<String, String> {
+    let first = ctx
+        .input("first")
+        .elicit::<Contact>("Who?")
+        .await
+        .map_err(|e| e.to_string())?;
+    let second = ctx
+        .input("second")
+        .sample(vec![SamplingMessage::user("Hi")], 5)
+        .await
+        .map_err(|e| e.to_string())?;
+    match first {
+        Elicitation::Accept(c) => Ok(format!(
+            "{} / {}",
+            c.name,
+            second.content.as_text().unwrap_or_default()
+        )),
+        _ => Ok("no contact".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_stateless_request_asks_through_input_required_rounds() {
+    let server = Server::builder("mrtr", "1")
+        .tool(two_steps::tool())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory();
+    let mut incoming = client.notifications().unwrap();
+    let call = |id: u64, extra: String| {
+        let line = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"two_steps","arguments":{{}},{CAPABLE}{extra}}}}}"#
+        );
+        let client = client.clone();
+        async move { client.send_raw(&line).await }
+    };
+    call(1, String::new()).await;
+    let round1 = timeout(Duration::from_secs(5), incoming.recv())
+        .await
         .unwrap()
-        .contains("input_required"));
+        .unwrap();
+    let result = &round1["result"];
+    assert_eq!(result["resultType"], "input_required", "{round1}");
+    assert_eq!(
+        result["inputRequests"]["first"]["method"],
+        "elicitation/create"
+    );
+    assert!(
+        result["inputRequests"].get("second").is_none(),
+        "asked one at a time"
+    );
+    let state = result["requestState"].as_str().unwrap().to_owned();
+
+    let answer = json!({"first": {"action": "accept", "content": {"name": "Ada", "age": 36}}});
+    call(
+        2,
+        format!(r#","inputResponses":{answer},"requestState":"{state}""#),
+    )
+    .await;
+    let round2 = timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        round2["result"]["inputRequests"]["second"]["method"],
+        "sampling/createMessage"
+    );
+    let state = round2["result"]["requestState"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The first answer travels in the state: this round answers only the second.
+    let answer = json!({"second": {"role": "assistant", "content": {"type": "text", "text": "hello"}, "model": "m"}});
+    call(
+        3,
+        format!(r#","inputResponses":{answer},"requestState":"{state}""#),
+    )
+    .await;
+    let done = timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done["result"]["resultType"], "complete");
+    assert_eq!(text(&done), "Ada / hello");
+
+    // A tampered state is refused; a malformed answer is asked for again.
+    call(
+        4,
+        format!(r#","inputResponses":{answer},"requestState":"{state}x""#),
+    )
+    .await;
+    let tampered = timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tampered["error"]["code"], -32602);
+    call(5, r#","inputResponses":{"first":42}"#.to_owned()).await;
+    let again = timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again["result"]["resultType"], "input_required");
+    assert!(again["result"]["inputRequests"].get("first").is_some());
 }
 
 #[tokio::test]

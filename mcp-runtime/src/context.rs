@@ -2,6 +2,7 @@
 //! cancellation, and requests to the client (sampling, elicitation, roots).
 
 mod client;
+pub(crate) mod input;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,10 +14,10 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-pub(crate) use client::{ClientLink, ClientRequests};
+pub(crate) use client::{ClientCaps, ClientLink, ClientRequests};
 pub use client::{
-    ClientRequestError, CreateMessageResult, ElicitAction, ElicitResult, Elicitation, Root,
-    SamplingMessage,
+    ClientRequestError, CreateMessageResult, ElicitAction, ElicitResult, Elicitation, InputRequest,
+    Root, SamplingMessage,
 };
 
 use crate::protocol::jsonrpc::{write_notification, RequestId};
@@ -197,8 +198,10 @@ struct ContextInner {
     outbox: Option<Outbox>,
     notes: Mutex<Notes>,
     cache_control: CacheControl,
-    /// How to ask the client things (legacy era, attached contexts only).
+    /// How to ask the client things (attached contexts only).
     client: Option<ClientLink>,
+    /// Numbers the input requests made without a key of their own.
+    input_seq: std::sync::atomic::AtomicU32,
 }
 
 impl ContextInner {
@@ -281,6 +284,7 @@ impl RequestContext {
                 notes: Mutex::default(),
                 cache_control,
                 client,
+                input_seq: Default::default(),
             }),
         }
     }
@@ -327,6 +331,7 @@ impl RequestContext {
                 notes: Mutex::default(),
                 cache_control,
                 client: None,
+                input_seq: Default::default(),
             }),
         }
     }
@@ -401,6 +406,12 @@ impl RequestContext {
         notes.listed = true;
         drop(notes);
         outbox.list(Arc::downgrade(&self.inner));
+    }
+
+    /// The `input_required` result of a stateless request that asked the client for input it
+    /// did not get.
+    pub(crate) fn input_required(&self) -> Option<serde_json::Value> {
+        self.inner.client.as_ref()?.input.as_ref()?.input_required()
     }
 
     /// Cancelled when the connection or server is ending (when the context has one).

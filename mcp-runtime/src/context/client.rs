@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
 
+use super::input::InputRound;
 use super::RequestContext;
 use crate::protocol::content::Content;
 use crate::protocol::jsonrpc::{ErrorObject, RequestId};
@@ -69,13 +70,54 @@ impl ClientRequests {
     }
 }
 
-/// What a request context needs to ask the client: where answers come back, and what the
-/// client declared it can do.
-#[derive(Clone, Debug)]
+/// The client capabilities a tool may ask for, as flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ClientCaps(u8);
+
+impl ClientCaps {
+    const SAMPLING: u8 = 1;
+    const ELICITATION: u8 = 2;
+    const ROOTS: u8 = 4;
+
+    /// Reads the capabilities a client declared (a JSON object).
+    pub(crate) fn parse(raw: &str) -> ClientCaps {
+        if raw.len() <= 2 {
+            return ClientCaps(0); // `{}`: the common case, without parsing
+        }
+        let declared: HashMap<String, serde::de::IgnoredAny> =
+            serde_json::from_str(raw).unwrap_or_default();
+        let mut flags = 0;
+        for (name, flag) in [
+            ("sampling", Self::SAMPLING),
+            ("elicitation", Self::ELICITATION),
+            ("roots", Self::ROOTS),
+        ] {
+            if declared.contains_key(name) {
+                flags |= flag;
+            }
+        }
+        ClientCaps(flags)
+    }
+
+    fn has(self, capability: &str) -> bool {
+        let flag = match capability {
+            "sampling" => Self::SAMPLING,
+            "elicitation" => Self::ELICITATION,
+            "roots" => Self::ROOTS,
+            _ => return false,
+        };
+        self.0 & flag != 0
+    }
+}
+
+/// What a request context needs to ask the client: in the legacy era where answers come
+/// back; in the stateless era the round of a multi-round-trip request; and what the client
+/// declared it can do.
+#[derive(Debug)]
 pub(crate) struct ClientLink {
-    pub requests: Arc<ClientRequests>,
-    /// The client's capabilities as it sent them (JSON), if any.
-    pub capabilities: Option<Arc<str>>,
+    pub requests: Option<Arc<ClientRequests>>,
+    pub input: Option<InputRound>,
+    pub caps: ClientCaps,
 }
 
 /// Why a request to the client did not get an answer.
@@ -102,6 +144,11 @@ pub enum ClientRequestError {
     /// The connection ended before the client answered.
     #[error("the connection ended before the client answered")]
     Gone,
+    /// Stateless era: the client is asked for this input in the request's `input_required`
+    /// result and retries the request with its answer. End the handler (propagate this
+    /// error); whatever it returns now is replaced by that result.
+    #[error("the client is asked for input `{0}`; the request is retried with its answer")]
+    InputRequired(String),
 }
 
 /// One message of a sampling request or its answer.
@@ -185,9 +232,33 @@ pub struct Root {
     pub name: Option<String>,
 }
 
+/// One request for the client's input, named by a key (the stateless era's `inputRequests`
+/// are keyed; the legacy era ignores the key). Take one with [`RequestContext::input`].
+#[derive(Debug)]
+pub struct InputRequest<'a> {
+    context: &'a RequestContext,
+    key: String,
+}
+
 impl RequestContext {
-    /// Sends a request to the client and waits for its answer. A tool's timeout bounds the
-    /// wait; a cancelled call withdraws it.
+    /// An input request named `key`, for [`InputRequest::elicit`] and its siblings. Keys name
+    /// the answers of a multi-round-trip request (`2026-07-28`), so a handler that asks again
+    /// after a retry must use the same key; the `RequestContext` methods of the same names
+    /// number their requests in the order they are made.
+    pub fn input(&self, key: impl Into<String>) -> InputRequest<'_> {
+        InputRequest {
+            context: self,
+            key: key.into(),
+        }
+    }
+
+    fn numbered_input(&self) -> InputRequest<'_> {
+        let n = self.inner.input_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        self.input(format!("input-{n}"))
+    }
+
+    /// Sends a request to the client and waits for its answer (see
+    /// [`InputRequest::request`]).
     ///
     /// # Errors
     /// See [`ClientRequestError`].
@@ -196,59 +267,16 @@ impl RequestContext {
         method: &str,
         params: Value,
     ) -> Result<Value, ClientRequestError> {
-        let Some(link) = self.client_link() else {
-            return Err(ClientRequestError::Unavailable(
-                if self.inner.era.is_modern() {
-                    "the 2026-07-28 protocol asks through input_required results, not implemented yet"
-                } else {
-                    "no client is attached"
-                },
-            ));
-        };
-        let Some((id, answer)) = link.requests.open() else {
-            return Err(ClientRequestError::Unavailable(
-                "too many requests wait for the client",
-            ));
-        };
-        /// Withdraws the request if the call ends first.
-        struct Waiting<'a>(&'a ClientRequests, u64);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.forget(self.1);
-            }
-        }
-        let _waiting = Waiting(&link.requests, id);
-        let mut line = Vec::with_capacity(128);
-        serde_json::to_writer(
-            &mut line,
-            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
-        )
-        .expect("a request serializes");
-        line.push(b'\n');
-        self.leave_request(line);
-        match answer.await {
-            Ok(Ok(result)) => Ok(result),
-            Ok(Err(error)) => Err(ClientRequestError::Client(error)),
-            Err(_) => Err(ClientRequestError::Gone),
-        }
+        self.numbered_input().request(method, params).await
     }
 
     /// Whether the client declared a capability (`"sampling"`, `"elicitation"`, `"roots"`).
     pub fn client_supports(&self, capability: &str) -> bool {
         self.client_link()
-            .and_then(|link| link.capabilities.as_deref().map(str::to_owned))
-            .and_then(|text| serde_json::from_str::<Map<String, Value>>(&text).ok())
-            .is_some_and(|declared| declared.contains_key(capability))
+            .is_some_and(|link| link.caps.has(capability))
     }
 
-    fn require(&self, capability: &'static str) -> Result<(), ClientRequestError> {
-        if self.client_link().is_some() && !self.client_supports(capability) {
-            return Err(ClientRequestError::NotDeclared(capability));
-        }
-        Ok(())
-    }
-
-    /// Asks the client's model to write a message (`sampling/createMessage`).
+    /// Asks the client's model to write a message (see [`InputRequest::sample`]).
     ///
     /// ```no_run
     /// # use mcp_runtime::RequestContext;
@@ -266,16 +294,10 @@ impl RequestContext {
         messages: Vec<SamplingMessage>,
         max_tokens: u32,
     ) -> Result<CreateMessageResult, ClientRequestError> {
-        self.require("sampling")?;
-        let params = json!({"messages": messages, "maxTokens": max_tokens});
-        let answer = self
-            .request_client("sampling/createMessage", params)
-            .await?;
-        serde_json::from_value(answer).map_err(|e| ClientRequestError::Malformed(e.to_string()))
+        self.numbered_input().sample(messages, max_tokens).await
     }
 
-    /// Asks the user for values described by `schema` (`elicitation/create`, form mode): a
-    /// flat object schema of strings, numbers, integers, booleans and enums.
+    /// Asks the user for values described by `schema` (see [`InputRequest::elicit_schema`]).
     ///
     /// # Errors
     /// See [`ClientRequestError`].
@@ -284,15 +306,10 @@ impl RequestContext {
         message: &str,
         schema: Map<String, Value>,
     ) -> Result<ElicitResult, ClientRequestError> {
-        self.require("elicitation")?;
-        let params = json!({"mode": "form", "message": message, "requestedSchema": schema});
-        let answer = self.request_client("elicitation/create", params).await?;
-        serde_json::from_value(answer).map_err(|e| ClientRequestError::Malformed(e.to_string()))
+        self.numbered_input().elicit_schema(message, schema).await
     }
 
-    /// Asks the user to fill in a `T` (its schema, from schemars, must be a flat object of
-    /// strings, numbers, integers, booleans and enums, as elicitation allows; defaults and
-    /// descriptions are kept).
+    /// Asks the user to fill in a `T` (see [`InputRequest::elicit`]).
     ///
     /// ```no_run
     /// # use mcp_runtime::RequestContext;
@@ -318,6 +335,141 @@ impl RequestContext {
         &self,
         message: &str,
     ) -> Result<Elicitation<T>, ClientRequestError> {
+        self.numbered_input().elicit(message).await
+    }
+
+    /// The roots the client shares (see [`InputRequest::list_roots`]).
+    ///
+    /// # Errors
+    /// See [`ClientRequestError`].
+    pub async fn list_roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+        self.numbered_input().list_roots().await
+    }
+}
+
+impl InputRequest<'_> {
+    /// Sends a request to the client and waits for its answer. Legacy era: a request on the
+    /// call's stream, answered by the client's response (a tool's timeout bounds the wait; a
+    /// cancelled call withdraws it). Stateless era: the answer the client sent in
+    /// `inputResponses` under this key, or [`ClientRequestError::InputRequired`]: the request
+    /// then ends with an `input_required` result and is retried with the answer.
+    ///
+    /// # Errors
+    /// See [`ClientRequestError`].
+    pub async fn request(self, method: &str, params: Value) -> Result<Value, ClientRequestError> {
+        let Some(link) = self.context.client_link() else {
+            return Err(ClientRequestError::Unavailable("no client is attached"));
+        };
+        if let Some(round) = &link.input {
+            if let Some(answer) = round.answer(&self.key) {
+                return Ok(answer.clone());
+            }
+            round.ask(&self.key, method, params);
+            return Err(ClientRequestError::InputRequired(self.key));
+        }
+        let Some(requests) = &link.requests else {
+            return Err(ClientRequestError::Unavailable(
+                "this request cannot ask the client for input (only tools/call, prompts/get and \
+                 resources/read can)",
+            ));
+        };
+        let Some((id, answer)) = requests.open() else {
+            return Err(ClientRequestError::Unavailable(
+                "too many requests wait for the client",
+            ));
+        };
+        /// Withdraws the request if the call ends first.
+        struct Waiting<'a>(&'a ClientRequests, u64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.forget(self.1);
+            }
+        }
+        let _waiting = Waiting(requests, id);
+        let mut line = Vec::with_capacity(128);
+        serde_json::to_writer(
+            &mut line,
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )
+        .expect("a request serializes");
+        line.push(b'\n');
+        self.context.leave_request(line);
+        match answer.await {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(ClientRequestError::Client(error)),
+            Err(_) => Err(ClientRequestError::Gone),
+        }
+    }
+
+    fn require(&self, capability: &'static str) -> Result<(), ClientRequestError> {
+        if self.context.client_link().is_some() && !self.context.client_supports(capability) {
+            return Err(ClientRequestError::NotDeclared(capability));
+        }
+        Ok(())
+    }
+
+    /// Sends the request and reads the answer as a `T`. A stateless client whose answer does
+    /// not have that shape is asked again (a new `input_required` round).
+    async fn ask<T: DeserializeOwned>(
+        self,
+        method: &str,
+        params: Value,
+    ) -> Result<T, ClientRequestError> {
+        let context = self.context;
+        let key = self.key.clone();
+        let answer = self.request(method, params.clone()).await?;
+        match serde_json::from_value(answer) {
+            Ok(answer) => Ok(answer),
+            Err(error) => match context.client_link().and_then(|l| l.input.as_ref()) {
+                Some(round) => {
+                    tracing::debug!(%key, "a malformed input response; asking again: {error}");
+                    round.ask(&key, method, params);
+                    Err(ClientRequestError::InputRequired(key))
+                }
+                None => Err(ClientRequestError::Malformed(error.to_string())),
+            },
+        }
+    }
+
+    /// Asks the client's model to write a message (`sampling/createMessage`).
+    ///
+    /// # Errors
+    /// See [`ClientRequestError`].
+    pub async fn sample(
+        self,
+        messages: Vec<SamplingMessage>,
+        max_tokens: u32,
+    ) -> Result<CreateMessageResult, ClientRequestError> {
+        self.require("sampling")?;
+        let params = json!({"messages": messages, "maxTokens": max_tokens});
+        self.ask("sampling/createMessage", params).await
+    }
+
+    /// Asks the user for values described by `schema` (`elicitation/create`, form mode): a
+    /// flat object schema of strings, numbers, integers, booleans and enums.
+    ///
+    /// # Errors
+    /// See [`ClientRequestError`].
+    pub async fn elicit_schema(
+        self,
+        message: &str,
+        schema: Map<String, Value>,
+    ) -> Result<ElicitResult, ClientRequestError> {
+        self.require("elicitation")?;
+        let params = json!({"mode": "form", "message": message, "requestedSchema": schema});
+        self.ask("elicitation/create", params).await
+    }
+
+    /// Asks the user to fill in a `T` (its schema, from schemars, must be a flat object of
+    /// strings, numbers, integers, booleans and enums, as elicitation allows; defaults and
+    /// descriptions are kept).
+    ///
+    /// # Errors
+    /// See [`ClientRequestError`].
+    pub async fn elicit<T: JsonSchema + DeserializeOwned>(
+        self,
+        message: &str,
+    ) -> Result<Elicitation<T>, ClientRequestError> {
         let schema = elicitation_schema::<T>()?;
         let answer = self.elicit_schema(message, schema).await?;
         Ok(match answer.action {
@@ -337,16 +489,14 @@ impl RequestContext {
     ///
     /// # Errors
     /// See [`ClientRequestError`].
-    pub async fn list_roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+    pub async fn list_roots(self) -> Result<Vec<Root>, ClientRequestError> {
         self.require("roots")?;
-        let answer = self.request_client("roots/list", json!({})).await?;
         #[derive(Deserialize)]
         struct Roots {
             roots: Vec<Root>,
         }
-        serde_json::from_value::<Roots>(answer)
-            .map(|r| r.roots)
-            .map_err(|e| ClientRequestError::Malformed(e.to_string()))
+        let answer: Roots = self.ask("roots/list", json!({})).await?;
+        Ok(answer.roots)
     }
 }
 

@@ -53,6 +53,12 @@ pub(crate) struct CallToolParams<'a> {
     pub arguments: Option<&'a RawValue>,
     #[serde(rename = "_meta", default, borrow)]
     pub meta: Option<RequestMeta<'a>>,
+    /// A multi-round-trip retry's answers (`2026-07-28`).
+    #[serde(rename = "inputResponses", default, borrow)]
+    pub input_responses: Option<&'a RawValue>,
+    /// The state an `input_required` result handed out, echoed back.
+    #[serde(rename = "requestState", default, borrow)]
+    pub request_state: Option<Cow<'a, str>>,
 }
 
 /// `tools/list` params.

@@ -62,14 +62,22 @@ impl Work {
     }
 }
 
-/// Writes the reply of finished work.
+/// Writes the reply of finished work. A stateless request whose handler asked the client for
+/// input it did not get is answered with `input_required` instead, whatever the handler
+/// returned.
 pub(crate) fn write_done(
     out: &mut Vec<u8>,
     id: &RequestId,
     era: Era,
     done: Done,
+    context: &RequestContext,
     server: &ServerInner,
 ) {
+    if let Some(mut input_required) = context.input_required() {
+        let info = serde_json::to_value(&server.info).unwrap_or_default();
+        input_required["_meta"] = serde_json::json!({ meta_keys::SERVER_INFO: info });
+        return write_result(out, id, &input_required);
+    }
     match done {
         Done::Tool { tool, outcome } => {
             let result = call_result(server, tool, outcome);
@@ -189,7 +197,7 @@ impl RunningCall {
         self.work = None;
         // A call's notifications go out before its reply, and none after it.
         self.context.close_notes(out);
-        write_done(out, &self.id, self.era, done, &self.server);
+        write_done(out, &self.id, self.era, done, &self.context, &self.server);
         Poll::Ready(())
     }
 }

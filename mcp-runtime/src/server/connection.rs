@@ -527,10 +527,10 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 // A call's notifications go out before its reply, and none after it.
                 context.close_notes(&mut self.out);
                 match batch {
-                    None => write_done(&mut self.out, &id, era, done, &self.server),
+                    None => write_done(&mut self.out, &id, era, done, &context, &self.server),
                     Some(batch) => {
                         let mut reply = Vec::new();
-                        write_done(&mut reply, &id, era, done, &self.server);
+                        write_done(&mut reply, &id, era, done, &context, &self.server);
                         self.rpc_batches.respond(batch, &reply);
                     }
                 }

@@ -11,7 +11,8 @@ use super::call::ReplyFuture;
 use super::fast_call::FastCall;
 use super::notify::Listener;
 use super::ServerInner;
-use crate::context::{ClientLink, ClientRequests, Outbox, RequestContext};
+use crate::context::input::InputRound;
+use crate::context::{ClientCaps, ClientLink, ClientRequests, Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
 use crate::protocol::jsonrpc::{
     write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
@@ -34,8 +35,9 @@ pub(crate) struct Session {
     legacy_version: Option<&'static str>,
     /// The level `logging/setLevel` asked for.
     log_level: Option<LogLevel>,
-    /// The capabilities `initialize` declared (JSON).
+    /// The capabilities `initialize` declared (JSON), and those a tool may ask for.
     client_capabilities: Option<Arc<str>>,
+    client_caps: ClientCaps,
     /// Requests this session's calls sent to the client, waiting for its answers.
     client_requests: Option<Arc<ClientRequests>>,
 }
@@ -57,8 +59,9 @@ impl Session {
     /// How this session's calls ask the client things (once it is initialized).
     fn client_link(&self) -> Option<ClientLink> {
         Some(ClientLink {
-            requests: self.client_requests.clone()?,
-            capabilities: self.client_capabilities.clone(),
+            requests: Some(self.client_requests.clone()?),
+            input: None,
+            caps: self.client_caps,
         })
     }
 
@@ -330,12 +333,39 @@ impl Dispatcher<'_> {
         }
     }
 
-    /// How a request in `era` asks the client things: legacy sessions only.
-    pub(super) fn client_link(&self, era: Era) -> Option<ClientLink> {
+    /// How a request in `era` asks the client things: in a legacy session by requests on its
+    /// stream; in the stateless era (for the methods that may) by `input_required` results.
+    pub(super) fn client_link(
+        &self,
+        era: Era,
+        meta: Option<&RequestMeta<'_>>,
+        round: Option<InputRound>,
+    ) -> Option<ClientLink> {
         match era {
             Era::Legacy(_) => self.session.client_link(),
-            Era::Modern => None,
+            Era::Modern => Some(ClientLink {
+                requests: None,
+                input: round,
+                caps: meta
+                    .and_then(|m| m.client_capabilities)
+                    .map_or_else(ClientCaps::default, |raw| ClientCaps::parse(raw.get())),
+            }),
         }
+    }
+
+    /// The round of a stateless request that may ask the client for input.
+    pub(super) fn input_round(
+        &self,
+        era: Era,
+        method: &'static str,
+        target: impl FnOnce() -> Arc<str>,
+        responses: Option<&RawValue>,
+        state: Option<&str>,
+    ) -> Reply<Option<InputRound>> {
+        if !era.is_modern() {
+            return Ok(None);
+        }
+        InputRound::new(method, target(), &self.server.state_key, responses, state).map(Some)
     }
 
     /// The era a request is served in: modern when its `_meta` names a protocol version,
@@ -417,6 +447,13 @@ impl Dispatcher<'_> {
                 ))
             })?,
         };
+        let round = self.input_round(
+            era,
+            "tools/call",
+            || self.server.tools[index].def().name.clone(),
+            params.input_responses,
+            params.request_state.as_deref(),
+        )?;
         let context = RequestContext::new(
             id.clone(),
             era,
@@ -424,7 +461,7 @@ impl Dispatcher<'_> {
             log_level,
             self.outbox.clone(),
             cache_control,
-            self.client_link(era),
+            self.client_link(era, Some(&meta), round),
         );
         let tool = &self.server.tools[index];
         let call = ToolCall::from_parts(
@@ -451,6 +488,9 @@ impl Dispatcher<'_> {
         let version = negotiate_legacy(&params.protocol_version);
         self.session.legacy_version = Some(version);
         self.session.client_capabilities = params.capabilities.map(|raw| Arc::from(raw.get()));
+        self.session.client_caps = params
+            .capabilities
+            .map_or_else(ClientCaps::default, |raw| ClientCaps::parse(raw.get()));
         tracing::debug!(
             requested = %params.protocol_version,
             negotiated = version,

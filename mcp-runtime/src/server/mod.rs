@@ -25,6 +25,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::context::input::StateKey;
 use crate::layer::cache::ToolCache;
 use crate::prompt::Prompt;
 use crate::protocol::content::CallToolResult;
@@ -114,6 +115,7 @@ pub struct ServerBuilder {
     shutdown_grace: Duration,
     default_timeout: Option<Duration>,
     layers: Vec<ToolWrapper>,
+    state_key: Option<StateKey>,
 }
 
 /// A server-wide layer, applied to each tool when the server is built.
@@ -146,6 +148,7 @@ impl ServerBuilder {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             default_timeout: None,
             layers: Vec::new(),
+            state_key: None,
         }
     }
 
@@ -248,6 +251,14 @@ impl ServerBuilder {
         self
     }
 
+    /// The secret the `requestState` of multi-round-trip requests (`2026-07-28`) is signed
+    /// with. Give every instance behind one load balancer the same secret, so a retry may
+    /// reach any of them; by default each process draws a random one.
+    pub fn request_state_key(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.state_key = Some(StateKey::from_secret(secret.as_ref()));
+        self
+    }
+
     /// A timeout for every tool that has none of its own (`#[tool(timeout = ...)]` wins).
     pub fn default_timeout(mut self, timeout: Duration) -> Self {
         self.default_timeout = Some(timeout);
@@ -341,6 +352,7 @@ impl ServerBuilder {
                 prompt_entries: surface.prompt_entries,
                 listeners: notify::Listeners::default(),
                 state: self.state,
+                state_key: self.state_key.unwrap_or_else(StateKey::random),
                 page_size: self.page_size,
                 list_ttl_ms: u64::try_from(self.list_ttl.as_millis()).unwrap_or(u64::MAX),
                 max_message_bytes: self.max_message_bytes,
@@ -386,6 +398,8 @@ pub(crate) struct ServerInner {
     /// The clients that may hear unprompted notifications (resource updates).
     pub listeners: notify::Listeners,
     pub state: SharedState,
+    /// Signs the `requestState` of `input_required` results.
+    pub state_key: StateKey,
     pub page_size: Option<usize>,
     pub list_ttl_ms: u64,
     pub max_message_bytes: usize,

@@ -1,6 +1,7 @@
 //! Dispatch of the methods beside tools: resources, prompts and completions (both eras).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use super::dispatch::{
 };
 use super::notify::{MAX_SUBSCRIPTIONS, SUBSCRIPTION_ID};
 use crate::completion::{CompleteResult, CompletionRequest};
+use crate::context::input::InputRound;
 use crate::context::{CacheControl, RequestContext};
 use crate::prompt::PromptGet;
 use crate::protocol::jsonrpc::{
@@ -34,6 +36,10 @@ struct ReadParams<'a> {
     uri: String,
     #[serde(rename = "_meta", default, borrow)]
     meta: Option<RequestMeta<'a>>,
+    #[serde(rename = "inputResponses", default, borrow)]
+    input_responses: Option<&'a RawValue>,
+    #[serde(rename = "requestState", default, borrow)]
+    request_state: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +49,10 @@ struct GetPromptParams<'a> {
     arguments: Option<HashMap<String, String>>,
     #[serde(rename = "_meta", default, borrow)]
     meta: Option<RequestMeta<'a>>,
+    #[serde(rename = "inputResponses", default, borrow)]
+    input_responses: Option<&'a RawValue>,
+    #[serde(rename = "requestState", default, borrow)]
+    request_state: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -205,7 +215,14 @@ impl Dispatcher<'_> {
                     .with_data(json!({ "uri": params.uri })),
             );
         };
-        let context = self.request_context(id, era, params.meta.as_ref());
+        let round = self.input_round(
+            era,
+            "resources/read",
+            || Arc::from(params.uri.as_str()),
+            params.input_responses,
+            params.request_state.as_deref(),
+        )?;
+        let context = self.request_context(id, era, params.meta.as_ref(), round);
         let read = ResourceRead::from_parts(
             params.uri.clone(),
             variables,
@@ -317,7 +334,7 @@ impl Dispatcher<'_> {
         for uri in &uris {
             listener.subscribe(uri);
         }
-        let context = self.request_context(id, era, params.meta.as_ref());
+        let context = self.request_context(id, era, params.meta.as_ref(), None);
         let subscription = serde_json::to_value(id).unwrap_or(Value::Null);
         let mut ack = Vec::new();
         let mut filter = serde_json::Map::new();
@@ -386,7 +403,14 @@ impl Dispatcher<'_> {
                 missing.name, params.name
             )));
         }
-        let context = self.request_context(id, era, params.meta.as_ref());
+        let round = self.input_round(
+            era,
+            "prompts/get",
+            || prompt.def().name.clone(),
+            params.input_responses,
+            params.request_state.as_deref(),
+        )?;
+        let context = self.request_context(id, era, params.meta.as_ref(), round);
         let get = PromptGet::from_parts(
             prompt.def().name.clone(),
             arguments,
@@ -435,7 +459,7 @@ impl Dispatcher<'_> {
             .iter()
             .find(|(name, _)| *name == params.argument.name)
             .map(|(_, completer)| completer.clone());
-        let context = self.request_context(id, era, params.meta.as_ref());
+        let context = self.request_context(id, era, params.meta.as_ref(), None);
         let request = CompletionRequest::new(
             params.argument.name,
             params.argument.value,
@@ -466,6 +490,7 @@ impl Dispatcher<'_> {
         id: &RequestId,
         era: Era,
         meta: Option<&RequestMeta<'_>>,
+        round: Option<InputRound>,
     ) -> RequestContext {
         let log_level = match era {
             Era::Modern => meta
@@ -480,7 +505,7 @@ impl Dispatcher<'_> {
             log_level,
             self.outbox.clone(),
             CacheControl::Default,
-            self.client_link(era),
+            self.client_link(era, meta, round),
         )
     }
 
