@@ -428,6 +428,14 @@ impl Endpoint {
             );
         };
         let Some(last) = header(headers, &LAST_EVENT_ID) else {
+            if self.server.resources.is_empty() {
+                // Resource updates are all the server sends unprompted.
+                return response::method_not_allowed(
+                    "POST, DELETE",
+                    "Method not allowed: this server has nothing to send unprompted (no \
+                     resources to subscribe to), so it has no standalone stream",
+                );
+            }
             let keep_alive = self.config.keep_alive_interval;
             return match sse::standalone(session, keep_alive) {
                 Some(events) => response::sse(HttpBody::events(events)),
