@@ -64,6 +64,119 @@ pub use mcp_runtime::*;
 /// that does not block.
 pub use mcp_macros::tool;
 
+/// Turns a function into an MCP prompt: a message template a client offers its user.
+///
+/// ```
+/// use mcp_toolkit::prompt;
+/// use mcp_toolkit::completion::CompletionRequest;
+///
+/// /// Review a piece of code.
+/// #[prompt(title = "Code review", complete(language = languages))]
+/// async fn code_review(
+///     /// The code to review.
+///     code: String,
+///     /// Its language, when it is not obvious.
+///     language: Option<String>,
+///     /// How many findings to list at most.
+///     max_findings: Option<u32>,
+/// ) -> String {
+///     let language = language.unwrap_or_else(|| "code".into());
+///     let max = max_findings.unwrap_or(5);
+///     format!("Review this {language}; list at most {max} findings:\n{code}")
+/// }
+///
+/// async fn languages(req: CompletionRequest) -> Vec<String> {
+///     ["rust", "python"].iter().filter(|l| l.starts_with(req.value())).map(|l| l.to_string()).collect()
+/// }
+///
+/// let prompt = code_review::prompt();
+/// assert_eq!(prompt.name(), "code_review");
+/// assert_eq!(prompt.def().description.as_deref(), Some("Review a piece of code."));
+/// assert!(prompt.def().arguments[0].required && !prompt.def().arguments[1].required);
+/// ```
+///
+/// # What it derives
+/// - **Name**: the function's name, or `name = "..."`.
+/// - **Description**: the doc comment, or `description = "..."`; `title = "..."` sets a
+///   display name.
+/// - **Arguments**: each parameter is an argument of the same name (its doc comment is the
+///   argument's description). Values arrive as text: a `String` takes it as it is, any other
+///   type is parsed with `FromStr` (a value that does not parse is answered with a -32602
+///   error naming the argument). `Option<T>` makes the argument optional.
+/// - **Completions**: `complete(argument = f)` offers completions for an argument, from an
+///   `async fn(CompletionRequest) -> Vec<String>` or a
+///   [`Completer`](completion::Completer) value (`complete(style = values(["formal",
+///   "casual"]))`); repeat or list several (`complete(a = f, b = g)`).
+/// - **Extracted arguments**: [`State<T>`], [`RequestContext`] and `#[extract]` arguments, as
+///   for [`tool`](macro@tool): extractors read the request's context and the server's shared
+///   state (their [`ToolCall`] has no arguments). A missing extractor value (state that was
+///   never registered) fails the request with -32603.
+/// - **Result**: `String` or `&'static str` is one user message; [`PromptMessage`](prompt::PromptMessage),
+///   `Vec<PromptMessage>` and [`GetPromptResult`](prompt::GetPromptResult) are sent as they
+///   are (see [`IntoPromptResult`](prompt::IntoPromptResult)). `Result<T, E: Display>` turns
+///   `Err` into a JSON-RPC error: an [`ErrorObject`] is sent as it is, anything else as -32603
+///   with its message.
+///
+/// # What it generates
+/// The function stays as written and callable; a struct of the same name provides
+/// `name::prompt()`, which returns the [`Prompt`] to register with [`ServerBuilder::prompt`].
+/// A plain (non-`async`) function runs on tokio's blocking pool.
+pub use mcp_macros::prompt;
+
+/// Turns a function into an MCP resource: data a client reads by URI, at a fixed URI or at any
+/// URI that matches a template (RFC 6570 `{name}` and `{+name}` forms).
+///
+/// ```
+/// use mcp_toolkit::resource;
+///
+/// /// The team's README.
+/// #[resource("docs://readme", mime_type = "text/markdown")]
+/// async fn readme() -> &'static str {
+///     "# Hello"
+/// }
+///
+/// /// A user's profile.
+/// #[resource("users://{id}/profile", name = "user_profile", mime_type = "application/json")]
+/// async fn profile(id: u32) -> Result<String, String> {
+///     if id == 0 {
+///         return Err("no such user".into());
+///     }
+///     Ok(format!(r#"{{"id":{id}}}"#))
+/// }
+///
+/// assert_eq!(readme::resource().uri(), "docs://readme");
+/// assert_eq!(profile::resource().uri(), "users://{id}/profile");
+/// ```
+///
+/// # What it derives
+/// - **URI**: the first argument, a literal. Without variables it is a fixed resource
+///   (`resources/list`); with them a template (`resources/templates/list`) whose reads are
+///   any URI that matches. The template is checked when the macro runs, with the rules of
+///   [`UriTemplate::parse`](resource::UriTemplate::parse).
+/// - **Variables**: each variable is the parameter of the same name, a `String` or any
+///   `FromStr` type parsed from the (percent-decoded) value; a value that does not parse is
+///   answered with a -32602 error naming the variable. Every variable needs its parameter, and
+///   every parameter (except extracted ones) its variable.
+/// - **Name**: the function's name, or `name = "..."`; **description**: the doc comment, or
+///   `description = "..."`; `title = "..."`.
+/// - **MIME type**: `mime_type = "..."`; by default `text/plain` for text and
+///   `application/octet-stream` for bytes.
+/// - **Completions**: `complete(variable = f)`, as for [`prompt`](macro@prompt).
+/// - **Extracted arguments**: [`State<T>`], [`RequestContext`] and `#[extract]` arguments, as
+///   for [`prompt`](macro@prompt).
+/// - **Result**: `String` or `&'static str` is a text item and `Vec<u8>` a base64 blob, each
+///   with the URI read and the MIME type;
+///   [`ResourceContents`](protocol::content::ResourceContents) (one or a `Vec`) and
+///   [`ReadResourceResult`](resource::ReadResourceResult) are sent as they are (see
+///   [`IntoResourceResult`](resource::IntoResourceResult)). `Result<T, E: Display>` as for
+///   [`prompt`](macro@prompt).
+///
+/// # What it generates
+/// The function stays as written and callable; a struct of the same name provides
+/// `name::resource()`, which returns the [`Resource`] to register with
+/// [`ServerBuilder::resource`]. A plain (non-`async`) function runs on tokio's blocking pool.
+pub use mcp_macros::resource;
+
 #[doc(hidden)]
 pub mod __private {
     pub use mcp_runtime::private::*;

@@ -141,7 +141,12 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &Meta) -> syn::Result<()> {
     set_once_in("#[tool]", slot, value, meta)
 }
 
-fn set_once_in<T>(within: &str, slot: &mut Option<T>, value: T, meta: &Meta) -> syn::Result<()> {
+pub(crate) fn set_once_in<T>(
+    within: &str,
+    slot: &mut Option<T>,
+    value: T,
+    meta: &Meta,
+) -> syn::Result<()> {
     if slot.is_some() {
         let key = meta
             .path()
@@ -157,7 +162,7 @@ fn set_once_in<T>(within: &str, slot: &mut Option<T>, value: T, meta: &Meta) -> 
     Ok(())
 }
 
-fn string_value(meta: &Meta, example: &str) -> syn::Result<LitStr> {
+pub(crate) fn string_value(meta: &Meta, example: &str) -> syn::Result<LitStr> {
     match meta {
         Meta::NameValue(nv) => match &nv.value {
             Expr::Lit(ExprLit {

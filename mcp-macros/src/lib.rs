@@ -1,7 +1,9 @@
-//! The `#[tool]` attribute of [mcp-toolkit](https://docs.rs/mcp-toolkit).
+//! The `#[tool]`, `#[prompt]` and `#[resource]` attributes of
+//! [mcp-toolkit](https://docs.rs/mcp-toolkit).
 //!
-//! Parse (`attr.rs`, `model.rs`) → validate (`valid.rs`) → expand (`expand.rs`). Use it through
-//! `mcp_toolkit::tool`; the generated code names everything through `::mcp_toolkit`.
+//! Parse (`attr.rs`, `model.rs`) → validate (`valid.rs`) → expand (`expand.rs`); `primitive/`
+//! holds the same stages for `#[prompt]` and `#[resource]`. Use them through `mcp_toolkit`; the
+//! generated code names everything through `::mcp_toolkit`.
 
 use proc_macro::TokenStream;
 use syn::parse_macro_input;
@@ -9,6 +11,7 @@ use syn::parse_macro_input;
 mod attr;
 mod expand;
 mod model;
+mod primitive;
 mod valid;
 
 /// Turns an `async fn` (or a plain `fn`) into an MCP tool. See `mcp_toolkit::tool` for the
@@ -30,4 +33,22 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
             quote::quote!(#function #error).into()
         }
     }
+}
+
+/// Turns an `async fn` (or a plain `fn`) into an MCP prompt. See `mcp_toolkit::prompt` for the
+/// documentation.
+#[proc_macro_attribute]
+pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let primitive::attr::PromptOptions(options) = parse_macro_input!(attr);
+    let function = parse_macro_input!(item as syn::ItemFn);
+    primitive::generate(primitive::model::Kind::Prompt, function, options).into()
+}
+
+/// Turns an `async fn` (or a plain `fn`) into an MCP resource or resource template. See
+/// `mcp_toolkit::resource` for the documentation.
+#[proc_macro_attribute]
+pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let primitive::attr::ResourceOptions(options) = parse_macro_input!(attr);
+    let function = parse_macro_input!(item as syn::ItemFn);
+    primitive::generate(primitive::model::Kind::Resource, function, options).into()
 }

@@ -81,7 +81,7 @@ impl ToolFn {
 }
 
 impl Param {
-    fn from_arg(input: &mut FnArg) -> Self {
+    pub(crate) fn from_arg(input: &mut FnArg) -> Self {
         let typed = match input {
             FnArg::Receiver(receiver) => {
                 let tokens = receiver.to_token_stream();

@@ -14,58 +14,77 @@ pub(crate) fn check(tool: &ToolFn) -> syn::Result<()> {
     errors.finish()
 }
 
+/// Every error found, reported together.
 #[derive(Default)]
-struct Errors(Option<syn::Error>);
+pub(crate) struct Errors(Option<syn::Error>);
 
 impl Errors {
-    fn push(&mut self, error: syn::Error) {
+    pub(crate) fn push(&mut self, error: syn::Error) {
         match &mut self.0 {
             Some(all) => all.combine(error),
             None => self.0 = Some(error),
         }
     }
 
-    fn finish(self) -> syn::Result<()> {
+    pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
 }
 
 fn check_signature(tool: &ToolFn, errors: &mut Errors) {
-    let sig = &tool.function.sig;
+    check_fn(
+        &tool.function,
+        tool.output.as_ref(),
+        "#[tool]",
+        "the input schema is derived from concrete types",
+        errors,
+    );
+}
+
+/// Checks of the signature every macro makes: `what` is the attribute (`#[tool]`), `concrete`
+/// why its functions cannot be generic.
+pub(crate) fn check_fn(
+    function: &syn::ItemFn,
+    output: Option<&Type>,
+    what: &str,
+    concrete: &str,
+    errors: &mut Errors,
+) {
+    let sig = &function.sig;
     if !sig.generics.params.is_empty() {
         errors.push(syn::Error::new_spanned(
             &sig.generics,
-            "#[tool] functions cannot be generic: the input schema is derived from concrete types",
+            format!("{what} functions cannot be generic: {concrete}"),
         ));
     } else if let Some(where_clause) = &sig.generics.where_clause {
         errors.push(syn::Error::new_spanned(
             where_clause,
-            "#[tool] functions cannot have a `where` clause: the input schema is derived from concrete types",
+            format!("{what} functions cannot have a `where` clause: {concrete}"),
         ));
     }
     if let Some(unsafety) = &sig.unsafety {
         errors.push(syn::Error::new_spanned(
             unsafety,
-            "#[tool] functions cannot be `unsafe`",
+            format!("{what} functions cannot be `unsafe`"),
         ));
     }
     if let Some(constness) = &sig.constness {
         errors.push(syn::Error::new_spanned(
             constness,
-            "#[tool] functions cannot be `const`",
+            format!("{what} functions cannot be `const`"),
         ));
     }
     if let Some(variadic) = &sig.variadic {
         errors.push(syn::Error::new_spanned(
             variadic,
-            "#[tool] functions cannot be variadic",
+            format!("{what} functions cannot be variadic"),
         ));
     }
-    if let Some(output) = &tool.output {
+    if let Some(output) = output {
         if contains_impl_trait(output) {
             errors.push(syn::Error::new_spanned(
                 output,
-                "#[tool] functions must return a named type, not `impl Trait`",
+                format!("{what} functions must return a named type, not `impl Trait`"),
             ));
         }
     }
@@ -174,7 +193,7 @@ fn check_options(tool: &ToolFn, errors: &mut Errors) {
     }
 }
 
-fn contains_impl_trait(ty: &Type) -> bool {
+pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
     match ty {
         Type::ImplTrait(_) => true,
         Type::Reference(r) => contains_impl_trait(&r.elem),

@@ -82,6 +82,46 @@ where
     Arc::new(move |request| Box::pin(f(request)))
 }
 
+/// What can offer completions: a [`Completer`], or an async function from a
+/// [`CompletionRequest`] to the suggested values (what `complete(arg = ...)` of `#[prompt]` and
+/// `#[resource]` takes).
+///
+/// ```
+/// use mcp_runtime::completion::{values, CompletionRequest, IntoCompleter};
+///
+/// async fn cities(req: CompletionRequest) -> Vec<String> {
+///     vec![format!("{}...", req.value())]
+/// }
+///
+/// let from_fn = cities.into_completer();
+/// let from_list = values(["Paris", "Porto"]).into_completer();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot offer completions",
+    label = "not a completer",
+    note = "name an `async fn(CompletionRequest) -> Vec<String>`, or give a `Completer` (`completer(...)`, `values([...])`)"
+)]
+pub trait IntoCompleter {
+    /// The completer.
+    fn into_completer(self) -> Completer;
+}
+
+impl IntoCompleter for Completer {
+    fn into_completer(self) -> Completer {
+        self
+    }
+}
+
+impl<F, Fut> IntoCompleter for F
+where
+    F: Fn(CompletionRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<String>> + Send + 'static,
+{
+    fn into_completer(self) -> Completer {
+        completer(self)
+    }
+}
+
 /// A completer over a fixed list: the values that start with what was typed (ignoring case).
 pub fn values<I, S>(list: I) -> Completer
 where

@@ -15,6 +15,8 @@
 //! );
 //! ```
 
+mod output;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -24,10 +26,12 @@ use serde::Serialize;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
+pub use output::IntoPromptResult;
+
 use crate::completion::Completer;
 use crate::context::RequestContext;
 use crate::protocol::content::Content;
-use crate::tool::{BoxError, SharedState};
+use crate::tool::{BoxError, SharedState, StateRequirement};
 
 /// What `prompts/list` shows of a prompt.
 #[derive(Clone, Debug, Serialize)]
@@ -260,6 +264,8 @@ pub struct Prompt {
     def: Arc<PromptDef>,
     service: PromptService,
     pub(crate) completers: Vec<(String, Completer)>,
+    /// Shared state its `#[prompt]` function takes, checked when the server is built.
+    pub(crate) state_requirements: Vec<StateRequirement>,
 }
 
 impl std::fmt::Debug for Prompt {
@@ -282,6 +288,7 @@ impl Prompt {
             def: Arc::new(def),
             service: BoxCloneSyncService::new(service.map_err(Into::into)),
             completers: Vec::new(),
+            state_requirements: Vec::new(),
         }
     }
 

@@ -160,6 +160,25 @@ impl fmt::Display for ErrorObject {
 
 impl std::error::Error for ErrorObject {}
 
+/// The error a prompt or resource function returned, boxed for the server: an [`ErrorObject`]
+/// (or an error already boxed, which may hold one) is kept as it is, so the client gets that
+/// error unchanged; anything else is kept as its message, which the server sends as an
+/// internal error.
+pub(crate) fn boxed_handler_error<E: fmt::Display + 'static>(
+    error: E,
+) -> Box<dyn std::error::Error + Send + Sync> {
+    type Boxed = Box<dyn std::error::Error + Send + Sync>;
+    let any: &dyn std::any::Any = &error;
+    if any.is::<ErrorObject>() || any.is::<Boxed>() {
+        let any: Box<dyn std::any::Any> = Box::new(error);
+        return match any.downcast::<ErrorObject>() {
+            Ok(object) => object,
+            Err(any) => *any.downcast::<Boxed>().expect("checked above"),
+        };
+    }
+    error.to_string().into()
+}
+
 /// One incoming JSON-RPC message, borrowed from the line it was read from.
 ///
 /// Requests, notifications and responses share this shape; `classify` tells them apart.

@@ -15,6 +15,7 @@
 //! .unwrap();
 //! ```
 
+mod output;
 mod template;
 
 use std::future::Future;
@@ -26,12 +27,13 @@ use serde_json::{Map, Value};
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
+pub use output::IntoResourceResult;
 pub use template::{TemplateError, UriTemplate};
 
 use crate::completion::Completer;
 use crate::context::RequestContext;
 use crate::protocol::content::{Annotations, ResourceContents};
-use crate::tool::{BoxError, SharedState};
+use crate::tool::{BoxError, SharedState, StateRequirement};
 
 /// What `resources/list` shows of a fixed resource.
 #[derive(Clone, Debug, Serialize)]
@@ -234,6 +236,8 @@ pub struct Resource {
     pub(crate) kind: Arc<ResourceKind>,
     service: ResourceService,
     pub(crate) completers: Vec<(String, Completer)>,
+    /// Shared state its `#[resource]` function takes, checked when the server is built.
+    pub(crate) state_requirements: Vec<StateRequirement>,
 }
 
 pub(crate) enum ResourceKind {
@@ -267,6 +271,7 @@ impl Resource {
             kind: Arc::new(ResourceKind::Fixed(def)),
             service: boxed(service),
             completers: Vec::new(),
+            state_requirements: Vec::new(),
         }
     }
 
@@ -324,6 +329,7 @@ impl Resource {
             kind: Arc::new(ResourceKind::Template { def, template }),
             service: boxed(tower::service_fn(f)),
             completers: Vec::new(),
+            state_requirements: Vec::new(),
         })
     }
 
@@ -333,6 +339,15 @@ impl Resource {
         self.map_def(
             |def| def.description = Some(description.clone()),
             |def| def.description = Some(description.clone()),
+        )
+    }
+
+    /// Sets the display title (of the resource, or of the template).
+    pub fn with_title(self, title: impl Into<String>) -> Self {
+        let title = title.into();
+        self.map_def(
+            |def| def.title = Some(title.clone()),
+            |def| def.title = Some(title.clone()),
         )
     }
 

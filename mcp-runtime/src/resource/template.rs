@@ -152,6 +152,11 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The copy of the parse rules `#[resource]` checks templates with at compile time.
+#[cfg(test)]
+#[path = "../../../mcp-macros/src/primitive/template.rs"]
+mod macro_rules;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +202,38 @@ mod tests {
         }
         let template = UriTemplate::parse("a://{x}/{+rest}").unwrap();
         assert_eq!(template.variables().collect::<Vec<_>>(), ["x", "rest"]);
+    }
+
+    #[test]
+    fn the_macro_checks_templates_with_the_same_rules() {
+        for text in [
+            "a://static",
+            "",
+            "a://{x}",
+            "a://{x}/b/{y}",
+            "file:///{+path}",
+            "a://{x}{y}",
+            "a://{x}/{y}",
+            "{x}",
+            "{x}{+y}",
+            "a://{x",
+            "a://x}",
+            "a://{x}}",
+            "a://{}",
+            "a://{+}",
+            "a://{x-y}",
+            "a://{?q}",
+            "a://{#f}",
+            "a://{x,y}",
+            "a://{a{b}",
+            "a://{x}/{x}",
+            "a://{_1}/{Z9}",
+            "a://{é}",
+        ] {
+            let runtime = UriTemplate::parse(text)
+                .map(|t| t.variables().map(str::to_owned).collect::<Vec<_>>())
+                .map_err(|err| err.reason);
+            assert_eq!(runtime, macro_rules::variables(text), "{text:?}");
+        }
     }
 }

@@ -68,6 +68,22 @@ pub enum BuildError {
         /// The state type it needs.
         type_name: &'static str,
     },
+    /// A `#[prompt]` takes `State<T>` but no `T` was registered with [`ServerBuilder::state`].
+    #[error("prompt `{prompt}` takes State<{type_name}>, but no `{type_name}` was registered with ServerBuilder::state")]
+    PromptMissingState {
+        /// The prompt.
+        prompt: String,
+        /// The state type it needs.
+        type_name: &'static str,
+    },
+    /// A `#[resource]` takes `State<T>` but no `T` was registered with [`ServerBuilder::state`].
+    #[error("resource `{uri}` takes State<{type_name}>, but no `{type_name}` was registered with ServerBuilder::state")]
+    ResourceMissingState {
+        /// The resource's URI or URI template.
+        uri: String,
+        /// The state type it needs.
+        type_name: &'static str,
+    },
 }
 
 /// Errors of serving.
@@ -330,7 +346,7 @@ impl ServerBuilder {
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
         self.make_cache_stores();
-        let surface = Surface::build(self.resources, self.prompts)?;
+        let surface = Surface::build(self.resources, self.prompts, &self.state)?;
         let capabilities = surface.capabilities();
         let server_meta = json!({ meta_keys::SERVER_INFO: self.info });
         let modern_result_fields = format!(r#""resultType":"complete","_meta":{server_meta}"#)

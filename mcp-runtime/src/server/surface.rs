@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::BuildError;
 use crate::prompt::Prompt;
 use crate::resource::{Resource, ResourceKind};
+use crate::tool::{SharedState, StateRequirement};
 
 /// What `build` makes of the registered resources and prompts.
 pub(super) struct Surface {
@@ -21,13 +22,23 @@ pub(super) struct Surface {
 }
 
 impl Surface {
-    pub fn build(resources: Vec<Resource>, prompts: Vec<Prompt>) -> Result<Surface, BuildError> {
+    pub fn build(
+        resources: Vec<Resource>,
+        prompts: Vec<Prompt>,
+        state: &SharedState,
+    ) -> Result<Surface, BuildError> {
         let (mut fixed, mut templates) = (Vec::new(), Vec::new());
         let (mut resource_entries, mut template_entries) = (Vec::new(), Vec::new());
         let mut uris = HashSet::new();
         for resource in resources {
             if !uris.insert(resource.uri().to_owned()) {
                 return Err(BuildError::DuplicateResource(resource.uri().to_owned()));
+            }
+            if let Some(type_name) = missing_state(&resource.state_requirements, state) {
+                return Err(BuildError::ResourceMissingState {
+                    uri: resource.uri().to_owned(),
+                    type_name,
+                });
             }
             match &*resource.kind {
                 ResourceKind::Fixed(def) => {
@@ -50,6 +61,12 @@ impl Surface {
             let def = prompt.def();
             if prompt_index.insert(def.name.clone(), position).is_some() {
                 return Err(BuildError::DuplicatePrompt(def.name.to_string()));
+            }
+            if let Some(type_name) = missing_state(&prompt.state_requirements, state) {
+                return Err(BuildError::PromptMissingState {
+                    prompt: def.name.to_string(),
+                    type_name,
+                });
             }
             let arguments: Vec<&str> = def.arguments.iter().map(|a| a.name.as_str()).collect();
             check_completers(&prompt.completers, &def.name, &arguments)?;
@@ -81,6 +98,14 @@ impl Surface {
         }
         capabilities
     }
+}
+
+/// The first state type of `requirements` that `state` does not hold.
+fn missing_state(requirements: &[StateRequirement], state: &SharedState) -> Option<&'static str> {
+    requirements
+        .iter()
+        .find(|r| !state.contains(r.type_id))
+        .map(|r| r.type_name)
 }
 
 fn check_completers<T>(

@@ -35,6 +35,11 @@ use crate::context::RequestContext;
 /// ```
 ///
 /// An error fails the call with an `isError` result carrying its message.
+///
+/// `#[prompt]` and `#[resource]` functions take extractors too: the call they read carries the
+/// request's context and the server's shared state, the prompt's name (or the URI read) as its
+/// tool name, and no arguments. There an error fails the request with a JSON-RPC error
+/// (-32603) carrying its message.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be taken from the call",
     note = "an argument marked `#[extract]` must implement `FromToolCall`; without `#[extract]` it is read from the client's arguments",
