@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use mcp_toolkit::completion::values;
 use mcp_toolkit::context::SamplingMessage;
-use mcp_toolkit::prompt::{GetPromptResult, PromptArgument, PromptDef, PromptGet, PromptMessage};
+use mcp_toolkit::prompt::PromptMessage;
 use mcp_toolkit::protocol::content::{EmbeddedResource, ResourceContents};
-use mcp_toolkit::resource::{ReadResourceResult, ResourceDef, ResourceRead};
+use mcp_toolkit::resource::ReadResourceResult;
 use mcp_toolkit::{
-    tool, CallToolResult, Content, Prompt, RequestContext, Resource, Server, Tool, ToolCall,
-    ToolDef,
+    prompt, resource, tool, CallToolResult, Content, Prompt, RequestContext, Resource, Server,
+    Tool, ToolCall, ToolDef,
 };
 
 /// A 1×1 red PNG.
@@ -384,27 +384,6 @@ async fn test_streaming_elicitation(ctx: RequestContext) -> Result<String, Strin
     Ok(format!("{:?}", answer.action))
 }
 
-/// A prompt that needs the user's context first.
-fn test_input_required_result_prompt() -> Prompt {
-    Prompt::from_fn(
-        PromptDef::new("test_input_required_result_prompt")
-            .with_description("A prompt that asks the user for context first"),
-        |get: PromptGet| async move {
-            let schema = name_schema("context");
-            let answer = get
-                .context()
-                .input("user_context")
-                .elicit_schema("What context should the prompt use?", schema)
-                .await
-                .map_err(|e| e.to_string())?;
-            let context = serde_json::to_string(&answer.content).unwrap_or_default();
-            Ok::<_, String>(GetPromptResult::user_text(format!(
-                "Use this context: {context}"
-            )))
-        },
-    )
-}
-
 fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match value {
         serde_json::Value::Object(map) => map,
@@ -447,113 +426,116 @@ fn json_schema_2020_12_tool() -> Tool {
     })
 }
 
+/// A static text resource.
+#[resource("test://static-text", name = "static-text", mime_type = "text/plain")]
+async fn static_text() -> &'static str {
+    "This is the content of the static text resource."
+}
+
+/// A static binary resource.
+#[resource(
+    "test://static-binary",
+    name = "static-binary",
+    mime_type = "image/png"
+)]
+async fn static_binary() -> ReadResourceResult {
+    ReadResourceResult::blob("test://static-binary", "image/png", PNG)
+}
+
+/// A resource to subscribe to.
+#[resource(
+    "test://watched-resource",
+    name = "watched-resource",
+    mime_type = "text/plain"
+)]
+async fn watched_resource() -> &'static str {
+    "Watched resource content"
+}
+
+/// A resource template with an id.
+#[resource(
+    "test://template/{id}/data",
+    name = "template",
+    mime_type = "application/json"
+)]
+async fn template_data(id: String) -> String {
+    format!(r#"{{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}}"#)
+}
+
 fn resources() -> Vec<Resource> {
-    let binary = Resource::from_fn(
-        ResourceDef::new("test://static-binary", "static-binary")
-            .with_description("A static binary resource")
-            .with_mime_type("image/png"),
-        |read: ResourceRead| async move {
-            Ok::<_, Infallible>(ReadResourceResult::blob(read.uri(), "image/png", PNG))
-        },
-    );
-    let template = Resource::template(
-        "test://template/{id}/data",
-        "template",
-        |read: ResourceRead| async move {
-            let id = read.variable("id").unwrap_or_default();
-            let text = format!(r#"{{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}}"#);
-            Ok::<_, Infallible>(ReadResourceResult::text(
-                read.uri(),
-                "application/json",
-                text,
-            ))
-        },
-    )
-    .expect("a valid template")
-    .with_description("A resource template with an id")
-    .with_mime_type("application/json");
     vec![
-        Resource::text(
-            "test://static-text",
-            "static-text",
-            "text/plain",
-            "This is the content of the static text resource.",
-        )
-        .with_description("A static text resource"),
-        binary,
-        Resource::text(
-            "test://watched-resource",
-            "watched-resource",
-            "text/plain",
-            "Watched resource content",
-        )
-        .with_description("A resource to subscribe to"),
-        template,
+        static_text::resource(),
+        static_binary::resource(),
+        watched_resource::resource(),
+        template_data::resource(),
     ]
 }
 
-fn prompts() -> Vec<Prompt> {
-    let simple = Prompt::from_fn(
-        PromptDef::new("test_simple_prompt").with_description("A simple prompt without arguments"),
-        |_: PromptGet| async {
-            Ok::<_, Infallible>(GetPromptResult::user_text(
-                "This is a simple prompt for testing.",
-            ))
-        },
-    );
-    let with_arguments = Prompt::from_fn(
-        PromptDef::new("test_prompt_with_arguments")
-            .with_description("A prompt with required arguments")
-            .with_argument(PromptArgument::required("arg1").with_description("First test argument"))
-            .with_argument(
-                PromptArgument::required("arg2").with_description("Second test argument"),
-            ),
-        |get: PromptGet| async move {
-            let (arg1, arg2) = (
-                get.argument("arg1").unwrap_or_default(),
-                get.argument("arg2").unwrap_or_default(),
-            );
-            Ok::<_, Infallible>(GetPromptResult::user_text(format!(
-                "Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
-            )))
-        },
-    )
-    .with_completion("arg1", values(["paris", "park", "party"]));
-    let embedded = Prompt::from_fn(
-        PromptDef::new("test_prompt_with_embedded_resource")
-            .with_description("A prompt with an embedded resource")
-            .with_argument(
-                PromptArgument::required("resourceUri").with_description("The resource to embed"),
-            ),
-        |get: PromptGet| async move {
-            let uri = get
-                .argument("resourceUri")
-                .unwrap_or("test://example-resource");
-            Ok::<_, Infallible>(GetPromptResult::new(vec![
-                PromptMessage::user(Content::embedded_text(
-                    uri,
-                    "text/plain",
-                    "Embedded resource content for testing.",
-                )),
-                PromptMessage::user(Content::text("Please process the embedded resource above.")),
-            ]))
-        },
-    );
-    let image = Prompt::from_fn(
-        PromptDef::new("test_prompt_with_image").with_description("A prompt with an image"),
-        |_: PromptGet| async {
-            Ok::<_, Infallible>(GetPromptResult::new(vec![
-                PromptMessage::user(Content::image(PNG, "image/png")),
-                PromptMessage::user(Content::text("Please analyze the image above.")),
-            ]))
-        },
-    );
+/// A simple prompt without arguments.
+#[prompt]
+async fn test_simple_prompt() -> &'static str {
+    "This is a simple prompt for testing."
+}
+
+/// A prompt with required arguments.
+#[prompt(complete(arg1 = values(["paris", "park", "party"])))]
+async fn test_prompt_with_arguments(
+    /// First test argument
+    arg1: String,
+    /// Second test argument
+    arg2: String,
+) -> String {
+    format!("Prompt with arguments: arg1='{arg1}', arg2='{arg2}'")
+}
+
+/// A prompt with an embedded resource.
+#[prompt]
+async fn test_prompt_with_embedded_resource(
+    /// The resource to embed
+    #[allow(non_snake_case)]
+    resourceUri: String,
+) -> Vec<PromptMessage> {
     vec![
-        simple,
-        with_arguments,
-        embedded,
-        image,
-        test_input_required_result_prompt(),
+        PromptMessage::user(Content::embedded_text(
+            resourceUri,
+            "text/plain",
+            "Embedded resource content for testing.",
+        )),
+        PromptMessage::user(Content::text("Please process the embedded resource above.")),
+    ]
+}
+
+/// A prompt with an image.
+#[prompt]
+async fn test_prompt_with_image() -> Vec<PromptMessage> {
+    vec![
+        PromptMessage::user(Content::image(PNG, "image/png")),
+        PromptMessage::user(Content::text("Please analyze the image above.")),
+    ]
+}
+
+/// A prompt that asks the user for context first (a multi-round-trip request).
+#[prompt]
+async fn test_input_required_result_prompt(ctx: RequestContext) -> Result<String, String> {
+    let answer = ctx
+        .input("user_context")
+        .elicit_schema(
+            "What context should the prompt use?",
+            name_schema("context"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let context = serde_json::to_string(&answer.content).unwrap_or_default();
+    Ok(format!("Use this context: {context}"))
+}
+
+fn prompts() -> Vec<Prompt> {
+    vec![
+        test_simple_prompt::prompt(),
+        test_prompt_with_arguments::prompt(),
+        test_prompt_with_embedded_resource::prompt(),
+        test_prompt_with_image::prompt(),
+        test_input_required_result_prompt::prompt(),
     ]
 }
 
