@@ -41,7 +41,7 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
     let primitive::attr::PromptOptions(options) = parse_macro_input!(attr);
     let function = parse_macro_input!(item as syn::ItemFn);
-    primitive::generate(primitive::model::Kind::Prompt, function, options).into()
+    primitive::generate(primitive::kind::Kind::Prompt, function, options).into()
 }
 
 /// Turns an `async fn` (or a plain `fn`) into an MCP resource or resource template. See
@@ -50,5 +50,5 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     let primitive::attr::ResourceOptions(options) = parse_macro_input!(attr);
     let function = parse_macro_input!(item as syn::ItemFn);
-    primitive::generate(primitive::model::Kind::Resource, function, options).into()
+    primitive::generate(primitive::kind::Kind::Resource, function, options).into()
 }

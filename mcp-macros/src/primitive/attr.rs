@@ -5,7 +5,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Meta, Token};
 
-use super::model::Kind;
+use super::kind::Kind;
 use crate::attr::{set_once_in, string_value};
 
 /// The options of one `#[prompt]` or `#[resource]`, as written.

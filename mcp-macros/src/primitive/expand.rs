@@ -11,7 +11,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::LitStr;
 
-use super::model::{argument_docs, argument_name, option_inner, Kind, PrimitiveFn};
+use super::kind::Kind;
+use super::model::{argument_docs, argument_name, option_inner, PrimitiveFn};
 use crate::model::ParamKind;
 
 pub(crate) fn expand(primitive: &PrimitiveFn) -> TokenStream {

@@ -3,13 +3,15 @@
 
 pub(crate) mod attr;
 mod expand;
+pub(crate) mod kind;
 pub(crate) mod model;
 mod template;
 mod valid;
 
 use proc_macro2::TokenStream;
 
-use model::{Kind, PrimitiveFn};
+use kind::Kind;
+use model::PrimitiveFn;
 
 /// The expansion of `#[prompt]` or `#[resource]` on `function`.
 pub(crate) fn generate(

@@ -5,33 +5,9 @@ use syn::ext::IdentExt;
 use syn::{GenericArgument, ItemFn, LitStr, PathArguments, ReturnType, Type};
 
 use super::attr::PrimitiveOptions;
+use super::kind::Kind;
 use super::template;
 use crate::model::{doc_text, Param, ParamKind};
-
-/// Which macro.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Prompt,
-    Resource,
-}
-
-impl Kind {
-    /// The attribute, for messages.
-    pub(crate) fn attribute(self) -> &'static str {
-        match self {
-            Kind::Prompt => "#[prompt]",
-            Kind::Resource => "#[resource]",
-        }
-    }
-
-    /// An example of `name = ...`, for messages.
-    pub(crate) fn example_name(self) -> &'static str {
-        match self {
-            Kind::Prompt => "name = \"code_review\"",
-            Kind::Resource => "name = \"user_profile\"",
-        }
-    }
-}
 
 /// A parsed `#[prompt]` or `#[resource]` function.
 pub(crate) struct PrimitiveFn {

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use syn::Type;
 
-use super::model::{argument_name, option_inner, Kind, PrimitiveFn};
+use super::kind::Kind;
+use super::model::{argument_name, option_inner, PrimitiveFn};
 use crate::model::ParamKind;
 use crate::valid::{check_fn, contains_impl_trait, Errors};
 

@@ -2,16 +2,14 @@
 //! dispatched. The stdio connection keeps many calls in one `FuturesUnordered`; transports that
 //! frame each message themselves (HTTP) drive one [`RunningCall`] per request.
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use serde_json::Value;
 
-use super::dispatch::{write_modern_result, PendingCall, PendingRequest};
-use super::reply::write_call_result;
+use super::dispatch::{PendingCall, PendingRequest, ReplyFuture};
+use super::reply::{write_call_result, write_modern_result};
 use super::ServerInner;
 use crate::context::RequestContext;
 use crate::layer::ready::call_or_queue;
@@ -26,10 +24,6 @@ use crate::tool::{failure_result, BoxError, ToolFuture};
 
 /// How a tool's future ended: its result, its error, or its panic.
 pub(crate) type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
-
-/// The future of a request other than `tools/call` (`resources/read`, `prompts/get` ...): the
-/// whole result, or the error to answer with.
-pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Result<Value, ErrorObject>> + Send>>;
 
 /// What a request runs: a tool call (the hot path, kept apart) or another method's handler.
 pub(crate) enum Work {

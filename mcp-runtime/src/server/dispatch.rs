@@ -7,17 +7,17 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::call::ReplyFuture;
 use super::fast_call::FastCall;
 use super::notify::Listener;
+use super::reply::write_modern_result;
 use super::ServerInner;
 use crate::context::input::InputRound;
 use crate::context::{ClientCaps, ClientLink, ClientRequests, Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
 use crate::protocol::jsonrpc::{
-    write_error, write_result, write_result_with, Classified, ErrorObject, Incoming, RequestId,
-    HEADER_MISMATCH, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND,
-    MISSING_REQUIRED_CLIENT_CAPABILITY, PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
+    write_error, write_result, Classified, ErrorObject, Incoming, RequestId, HEADER_MISMATCH,
+    INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, MISSING_REQUIRED_CLIENT_CAPABILITY,
+    PARSE_ERROR, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use crate::protocol::messages::{
     meta_keys, CallToolParams, CancelledParams, InitializeParams, ListParams, LogLevel,
@@ -97,6 +97,11 @@ pub(crate) struct PendingCall {
     /// The call's context, kept to cancel the call if it does not finish at once.
     pub context: RequestContext,
 }
+
+/// The future of a request other than `tools/call` (`resources/read`, `prompts/get` ...): the
+/// whole result, or the error to answer with.
+pub(crate) type ReplyFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, ErrorObject>> + Send>>;
 
 /// A request other than `tools/call` whose answer is awaited (a resource read, a prompt ...).
 pub(crate) struct PendingRequest {
@@ -527,16 +532,6 @@ impl Dispatcher<'_> {
             Era::Legacy(_) => write_result(self.out, id, result),
         }
     }
-}
-
-/// Writes a modern result: the fields of `result` plus `resultType` and the server's `_meta`.
-pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    id: &RequestId,
-    result: &R,
-    server: &ServerInner,
-) {
-    write_result_with(out, id, result, &server.modern_result_fields);
 }
 
 /// Parses params a method cannot do without.

@@ -514,7 +514,7 @@ impl Dispatcher<'_> {
         id: &RequestId,
         era: Era,
         context: RequestContext,
-        future: super::call::ReplyFuture,
+        future: super::dispatch::ReplyFuture,
     ) -> Action {
         Action::Request(PendingRequest {
             id: id.clone(),

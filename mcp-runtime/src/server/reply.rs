@@ -1,6 +1,7 @@
 //! Writing a tool call's reply: the common text-only result by hand, anything else by serde.
 
-use super::dispatch::write_modern_result;
+use serde::Serialize;
+
 use super::ServerInner;
 use crate::protocol::content::{CallToolResult, Content, TextContent};
 use crate::protocol::jsonrpc::{write_result, write_result_with, RequestId};
@@ -82,6 +83,16 @@ fn write_text_result(
     }
     out.extend_from_slice(b"}}\n");
     true
+}
+
+/// Writes a modern result: the fields of `result` plus `resultType` and the server's `_meta`.
+pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    id: &RequestId,
+    result: &R,
+    server: &ServerInner,
+) {
+    write_result_with(out, id, result, &server.modern_result_fields);
 }
 
 #[cfg(test)]
