@@ -1,13 +1,18 @@
 //! A small MCP server over stdio: `cargo run --example quickstart`, or over Streamable HTTP:
 //! `cargo run --example quickstart -- --http 127.0.0.1:3000`.
 //!
+//! Tools (a calculator, a notepad in shared state, a countdown that reports progress, and one
+//! that asks the user before it forgets the notes), the notes as resources, and a prompt.
+//!
 //! Try it with the MCP Inspector (`npx @modelcontextprotocol/inspector cargo run --example
 //! quickstart`) or add it to Claude Desktop's `mcpServers` as a command.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_toolkit::{tool, RequestContext, Server, State};
+use mcp_toolkit::completion::{values, CompletionRequest};
+use mcp_toolkit::context::Elicitation;
+use mcp_toolkit::{prompt, resource, tool, ErrorObject, RequestContext, Server, State};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -92,6 +97,71 @@ fn default_step() -> u64 {
     100
 }
 
+/// Whether the user really wants something done.
+#[derive(serde::Deserialize, JsonSchema)]
+struct Confirmation {
+    /// Check to go ahead.
+    confirm: bool,
+}
+
+/// Forget every note, after asking the user to confirm (elicitation).
+#[tool(destructive, idempotent, open_world = false)]
+async fn clear_notes(State(notes): State<Notes>, ctx: RequestContext) -> Result<String, String> {
+    let count = notes.0.lock().expect("notes lock").len();
+    let question = format!("Forget all {count} notes?");
+    let answer = ctx
+        .input("confirm")
+        .elicit::<Confirmation>(&question)
+        .await
+        .map_err(|e| e.to_string())?;
+    match answer {
+        Elicitation::Accept(Confirmation { confirm: true }) => {
+            notes.0.lock().expect("notes lock").clear();
+            Ok(format!("forgot {count} notes"))
+        }
+        _ => Ok("kept the notes".into()),
+    }
+}
+
+/// Every note, oldest first, one per line.
+#[resource("notes://all", name = "all_notes")]
+async fn all_notes(State(notes): State<Notes>) -> String {
+    notes.0.lock().expect("notes lock").join("\n")
+}
+
+/// One note by its number (1 is the oldest).
+#[resource("notes://{number}", name = "note", complete(number = note_numbers))]
+async fn note(number: usize, State(notes): State<Notes>) -> Result<String, ErrorObject> {
+    let notes = notes.0.lock().expect("notes lock");
+    number
+        .checked_sub(1)
+        .and_then(|index| notes.get(index).cloned())
+        .ok_or_else(|| ErrorObject::new(-32002, format!("there is no note #{number}")))
+}
+
+async fn note_numbers(request: CompletionRequest) -> Vec<String> {
+    let count = request
+        .state()
+        .get::<Notes>()
+        .map_or(0, |notes| notes.0.lock().expect("notes lock").len());
+    (1..=count)
+        .map(|n| n.to_string())
+        .filter(|n| n.starts_with(request.value()))
+        .collect()
+}
+
+/// Ask the model to summarize the notes.
+#[prompt(complete(style = values(["short", "detailed", "as a poem"])))]
+async fn summarize_notes(
+    /// How to summarize (short, detailed ...).
+    style: Option<String>,
+    State(notes): State<Notes>,
+) -> String {
+    let notes = notes.0.lock().expect("notes lock").join("\n- ");
+    let style = style.unwrap_or_else(|| "short".into());
+    format!("Summarize these notes ({style}):\n- {notes}")
+}
+
 /// `quickstart` serves stdio; `quickstart --http 127.0.0.1:3000` serves Streamable HTTP at
 /// `http://127.0.0.1:3000/mcp`.
 fn main() -> Result<(), mcp_toolkit::Error> {
@@ -109,7 +179,10 @@ fn main() -> Result<(), mcp_toolkit::Error> {
             add_note::tool(),
             list_notes::tool(),
             countdown::tool(),
+            clear_notes::tool(),
         ])
+        .resources([all_notes::resource(), note::resource()])
+        .prompt(summarize_notes::prompt())
         .state(Notes::default());
     let mut args = std::env::args().skip(1);
     match (args.next().as_deref(), args.next()) {

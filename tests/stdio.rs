@@ -59,7 +59,14 @@ async fn modern_client_lists_and_calls_tools() {
         .collect();
     assert_eq!(
         names,
-        ["add", "divide", "add_note", "list_notes", "countdown"]
+        [
+            "add",
+            "divide",
+            "add_note",
+            "list_notes",
+            "countdown",
+            "clear_notes"
+        ]
     );
     let result = client
         .call_tool("add", json!({"a": 2, "b": 3}))

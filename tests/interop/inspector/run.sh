@@ -10,7 +10,7 @@ inspect() { mcp-inspector --cli "$server" -e RUST_LOG=warn "$@"; }
 check() { python3 -c "import json,sys; r=json.load(sys.stdin); assert $1, r" || { echo "FAILED: $2"; exit 1; }; }
 
 inspect --method tools/list \
-    | check "[t['name'] for t in r['tools']] == ['add','divide','add_note','list_notes','countdown'] and r['tools'][0]['inputSchema']['required'] == ['a','b']" "tools/list"
+    | check "[t['name'] for t in r['tools']] == ['add','divide','add_note','list_notes','countdown','clear_notes'] and r['tools'][0]['inputSchema']['required'] == ['a','b']" "tools/list"
 inspect --method tools/call --tool-name add --tool-arg a=2 --tool-arg b=3 \
     | check "r['content'] == [{'type': 'text', 'text': '5'}]" "tools/call add"
 inspect --method tools/call --tool-name list_notes \

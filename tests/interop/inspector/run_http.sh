@@ -57,7 +57,7 @@ inspect() { mcp-inspector --cli "$url" --transport http --stored-auth-only "$@";
 checks=0
 for era in legacy modern auto; do
     inspect --protocol-era "$era" --method tools/list \
-        | check "[t['name'] for t in r['tools']] == ['add','divide','add_note','list_notes','countdown'] and r['tools'][0]['inputSchema']['required'] == ['a','b']" "tools/list ($era)"
+        | check "[t['name'] for t in r['tools']] == ['add','divide','add_note','list_notes','countdown','clear_notes'] and r['tools'][0]['inputSchema']['required'] == ['a','b']" "tools/list ($era)"
     inspect --protocol-era "$era" --method tools/call --tool-name add --tool-arg a=2 --tool-arg b=3 \
         | check "r['content'] == [{'type': 'text', 'text': '5'}]" "tools/call add ($era)"
     checks=$((checks + 2))

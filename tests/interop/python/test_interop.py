@@ -54,7 +54,7 @@ MODES = ["auto", "2026-07-28", "legacy"]
 EXPECTED_VERSION = {"auto": "2026-07-28", "2026-07-28": "2026-07-28", "legacy": "2025-11-25"}
 MODERN = "2026-07-28"
 
-TOOL_NAMES = {"add", "divide", "add_note", "list_notes", "countdown"}
+TOOL_NAMES = {"add", "divide", "add_note", "list_notes", "countdown", "clear_notes"}
 
 # A cancelled countdown: 100 steps x 50 ms would run for 5 s.
 SLOW_ARGS = {"from": 100, "step_ms": 50}

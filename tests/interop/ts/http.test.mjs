@@ -28,7 +28,7 @@ import { ErrorCode, LoggingMessageNotificationSchema, McpError } from '@modelcon
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_BIN = process.env.MCP_SERVER_BIN ?? `${REPO_ROOT}target/debug/examples/quickstart`;
-const EXPECTED_TOOLS = ['add', 'add_note', 'countdown', 'divide', 'list_notes'];
+const EXPECTED_TOOLS = ['add', 'add_note', 'clear_notes', 'countdown', 'divide', 'list_notes'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Notification handlers in the SDK run on a later microtask; give them a turn of the event loop.
@@ -224,10 +224,13 @@ test('initialize over HTTP: 2025-11-25, Mcp-Session-Id issued and sent on every 
   assert.equal(initialized.status, 202, dumpHttp());
   assert.equal(initialized.req['mcp-session-id'], sessionId);
   assert.equal(initialized.req['mcp-protocol-version'], '2025-11-25');
-  // After `initialized` the SDK opens the optional GET stream (without waiting for it); this server sends nothing
-  // unprompted and says 405, which the SDK takes as "no stream" without an error.
+  // After `initialized` the SDK opens the optional GET stream (without waiting for it): the quickstart has
+  // resources a session may subscribe to, so the stream opens (200, SSE) for their updates.
   for (let i = 0; i < 100 && rest.some((e) => e.status === undefined); i++) await sleep(20);
-  for (const e of rest) assert.ok(e.method === 'GET' && e.status === 405, dumpHttp());
+  for (const e of rest) {
+    assert.ok(e.method === 'GET' && e.status === 200, dumpHttp());
+    assert.match(e.res['content-type'] ?? '', /^text\/event-stream/, dumpHttp());
+  }
   assert.deepEqual(clientErrors.map((e) => e.message), []);
 });
 

@@ -31,7 +31,7 @@ import {
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_CMD = process.env.MCP_SERVER_CMD ?? `${REPO_ROOT}target/debug/examples/quickstart`;
-const EXPECTED_TOOLS = ['add', 'add_note', 'countdown', 'divide', 'list_notes'];
+const EXPECTED_TOOLS = ['add', 'add_note', 'clear_notes', 'countdown', 'divide', 'list_notes'];
 
 // How long after a cancel a progress notification already in the pipe may still show up.
 const IN_FLIGHT_MS = 100;
