@@ -410,8 +410,13 @@ impl RequestContext {
 
     /// The `input_required` result of a stateless request that asked the client for input it
     /// did not get.
-    pub(crate) fn input_required(&self) -> Option<serde_json::Value> {
-        self.inner.client.as_ref()?.input.as_ref()?.input_required()
+    pub(crate) fn input_required(&self, key: &input::StateKey) -> Option<serde_json::Value> {
+        self.inner
+            .client
+            .as_ref()?
+            .input
+            .as_ref()?
+            .input_required(key)
     }
 
     /// Cancelled when the connection or server is ending (when the context has one).

@@ -9,6 +9,7 @@
 //!
 //! [`ServerBuilder::request_state_key`]: crate::ServerBuilder::request_state_key
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -89,9 +90,13 @@ pub(crate) struct InputRound {
     /// The method and its target (tool, prompt, URI): what a `requestState` is bound to.
     method: &'static str,
     target: Arc<str>,
-    key: StateKey,
-    answers: Map<String, Value>,
-    asked: Mutex<Map<String, Value>>,
+    /// Boxed, like `asked`: every stateless call carries a round, and most have no answers
+    /// and ask nothing, so the round stays small (it is moved into each call's context).
+    answers: Option<Box<Map<String, Value>>>,
+    asked: Mutex<Option<Box<Map<String, Value>>>>,
+    /// Set with the first request asked: most calls ask nothing, and answering them checks
+    /// this flag, not the lock.
+    asked_any: AtomicBool,
 }
 
 impl InputRound {
@@ -120,37 +125,42 @@ impl InputRound {
         Ok(InputRound {
             method,
             target,
-            key: key.clone(),
-            answers,
+            answers: (!answers.is_empty()).then(|| Box::new(answers)),
             asked: Mutex::default(),
+            asked_any: AtomicBool::new(false),
         })
     }
 
     /// The client's answer to the input request `key`, if it gave one.
     pub(crate) fn answer(&self, key: &str) -> Option<&Value> {
-        self.answers.get(key)
+        self.answers.as_ref()?.get(key)
     }
 
     /// Records an input request to send back in the `input_required` result.
     pub(crate) fn ask(&self, key: &str, method: &str, params: Value) {
         self.lock()
+            .get_or_insert_with(Box::default)
             .insert(key.to_owned(), json!({"method": method, "params": params}));
+        self.asked_any.store(true, Ordering::Release);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Map<String, Value>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Map<String, Value>>>> {
         self.asked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The `input_required` result, when the handler asked for input it did not get.
-    pub(crate) fn input_required(&self) -> Option<Value> {
-        let asked = self.lock();
-        if asked.is_empty() {
+    /// The `input_required` result (its state signed with `key`), when the handler asked for
+    /// input it did not get.
+    pub(crate) fn input_required(&self, key: &StateKey) -> Option<Value> {
+        if !self.asked_any.load(Ordering::Acquire) {
             return None;
         }
+        let asked = self.lock();
+        let asked = asked.as_deref().filter(|asked| !asked.is_empty())?;
+        let answers = self.answers.as_deref().cloned().unwrap_or_default();
         Some(json!({
             "resultType": "input_required",
-            "inputRequests": *asked,
-            "requestState": self.key.seal(&scope(self.method, &self.target), &self.answers),
+            "inputRequests": asked,
+            "requestState": key.seal(&scope(self.method, &self.target), &answers),
         }))
     }
 }

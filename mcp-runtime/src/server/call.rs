@@ -67,7 +67,7 @@ pub(crate) fn write_done(
     context: &RequestContext,
     server: &ServerInner,
 ) {
-    if let Some(mut input_required) = context.input_required() {
+    if let Some(mut input_required) = context.input_required(&server.state_key) {
         let info = serde_json::to_value(&server.info).unwrap_or_default();
         input_required["_meta"] = serde_json::json!({ meta_keys::SERVER_INFO: info });
         return write_result(out, id, &input_required);
