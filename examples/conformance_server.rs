@@ -391,6 +391,29 @@ fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value
     }
 }
 
+/// A tool whose `region` parameter is mirrored into the `Mcp-Param-Region` header
+/// (`x-mcp-header`): the server checks that header and body agree.
+fn test_custom_headers() -> Tool {
+    let schema = object(serde_json::json!({
+        "type": "object",
+        "properties": {
+            "region": {
+                "type": "string",
+                "description": "Where to run",
+                "x-mcp-header": "Region",
+            },
+            "query": {"type": "string"},
+        },
+        "required": ["region"],
+    }));
+    let def = ToolDef::new("test_custom_headers", schema)
+        .with_description("Echoes its region, which travels in a header too.");
+    Tool::from_fn(def, |call: ToolCall| async move {
+        let arguments = call.arguments().map_or("{}", |raw| raw.get()).to_owned();
+        Ok::<_, Infallible>(CallToolResult::text(arguments))
+    })
+}
+
 /// A tool whose input schema is published exactly as written (JSON Schema 2020-12 with
 /// `$schema`, `$defs` and `additionalProperties`), as the builder API does.
 fn json_schema_2020_12_tool() -> Tool {
@@ -586,6 +609,7 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             test_input_required_result_capabilities::tool(),
             test_streaming_elicitation::tool(),
             json_schema_2020_12_tool(),
+            test_custom_headers(),
         ])
         .resources(resources())
         .prompts(prompts())

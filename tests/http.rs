@@ -846,3 +846,59 @@ async fn the_stateless_era_refuses_what_2026_07_28_removed_or_requires() {
         .await;
     assert_eq!(reply.error_code(), -32021);
 }
+
+/// Runs in a region, which travels in the `Mcp-Param-Region` header too.
+fn regional() -> mcp_toolkit::Tool {
+    let serde_json::Value::Object(schema) = serde_json::json!({
+        "type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+    }) else {
+        unreachable!()
+    };
+    let def = mcp_toolkit::ToolDef::new("regional", schema);
+    mcp_toolkit::Tool::from_fn(def, |_: mcp_toolkit::ToolCall| async {
+        Ok::<_, std::convert::Infallible>(mcp_toolkit::CallToolResult::text("ran"))
+    })
+}
+
+#[tokio::test]
+async fn mirrored_parameters_must_agree_with_the_body() {
+    let server = Server::builder("s", "1").tool(regional()).build().unwrap();
+    let running = Running::start(server, HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let body = |region: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"regional","arguments":{{"region":"{region}"}},{META}}}}}"#
+        )
+    };
+    let mut headers = modern_headers("tools/call", Some("Mcp-Name: regional"));
+    let cases: [(&str, Option<&str>, u16); 5] = [
+        ("eu", Some("Mcp-Param-Region: eu"), 200),
+        ("Hello", Some("Mcp-Param-Region: =?base64?SGVsbG8=?="), 200),
+        ("eu", Some("Mcp-Param-Region: us"), 400),
+        ("eu", None, 400),
+        (
+            "Hello",
+            Some("Mcp-Param-Region: =?base64?SGVs!!!bG8=?="),
+            400,
+        ),
+    ];
+    for (region, header, status) in cases {
+        let mut with = headers.clone();
+        with.extend(header);
+        let reply = conn.post(&with, &body(region)).await;
+        assert_eq!(reply.status, status, "{region} {header:?}");
+        if status == 400 {
+            assert_eq!(reply.error_code(), -32020);
+        }
+    }
+    headers.push("Mcp-Param-Region: eu");
+    let no_value = format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"regional","arguments":{{}},{META}}}}}"#
+    );
+    assert_eq!(
+        conn.post(&headers, &no_value).await.status,
+        400,
+        "a header for no value"
+    );
+}

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::fast_call::FastCall;
 use super::notify::Listener;
+use super::param_headers;
 use super::reply::write_modern_result;
 use super::ServerInner;
 use crate::context::input::InputRound;
@@ -132,6 +133,8 @@ pub(crate) struct Mirrored<'h> {
     pub method: Option<&'h str>,
     /// `Mcp-Name`, decoded.
     pub name: Option<Cow<'h, str>>,
+    /// Every `Mcp-Param-*` header: the name after the prefix (lower-cased) and the decoded value.
+    pub params: Vec<(String, String)>,
 }
 
 pub(crate) struct Dispatcher<'a> {
@@ -431,6 +434,12 @@ impl Dispatcher<'_> {
                 params.name
             )));
         };
+        if let Some(mirrored) = self.mirrored {
+            let header_params = &self.server.tool_header_params[index];
+            if !header_params.is_empty() || !mirrored.params.is_empty() {
+                param_headers::check(header_params, params.arguments, &mirrored.params)?;
+            }
+        }
         let meta = params.meta.unwrap_or_default();
         let required = &self.server.tools[index].def().required_client_capabilities;
         if !required.is_empty() {

@@ -9,6 +9,7 @@ mod fast_call;
 pub mod fuzzing;
 mod lines;
 pub(crate) mod notify;
+mod param_headers;
 mod primitives;
 mod reply;
 mod rpc_batch;
@@ -345,6 +346,11 @@ impl ServerBuilder {
             tool_entries
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
+        let tool_header_params = self
+            .tools
+            .iter()
+            .map(|tool| param_headers::header_params(&tool.def().input_schema))
+            .collect();
         self.make_cache_stores();
         let surface = Surface::build(self.resources, self.prompts, &self.state)?;
         let capabilities = surface.capabilities();
@@ -360,6 +366,7 @@ impl ServerBuilder {
                 tools: self.tools,
                 index,
                 tool_entries,
+                tool_header_params,
                 resources: surface.resources,
                 resource_entries: surface.resource_entries,
                 template_entries: surface.template_entries,
@@ -404,6 +411,8 @@ pub(crate) struct ServerInner {
     pub index: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
     /// Each tool's `tools/list` entry, serialized once.
     pub tool_entries: Vec<Box<RawValue>>,
+    /// Each tool's parameters mirrored into `Mcp-Param-*` headers (`x-mcp-header`).
+    pub tool_header_params: Vec<Vec<param_headers::HeaderParam>>,
     /// Fixed resources first, then templates: a read goes to the first that serves its URI.
     pub resources: Vec<Resource>,
     pub resource_entries: Vec<Box<RawValue>>,

@@ -244,10 +244,34 @@ impl Endpoint {
                 )
             }
         };
+        let mut params = Vec::new();
+        for (name, value) in headers {
+            let Some(param) = name.as_str().strip_prefix("mcp-param-") else {
+                continue;
+            };
+            let decoded = value.to_str().ok().map(decode_header_value);
+            match decoded {
+                Some(Ok(value)) => params.push((param.to_owned(), value.into_owned())),
+                _ => {
+                    return response::error(
+                        StatusCode::BAD_REQUEST,
+                        request_id(message).as_ref(),
+                        &ErrorObject::new(
+                            HEADER_MISMATCH,
+                            format!(
+                                "Header mismatch: Mcp-Param-{param} is not valid text or \
+                                 =?base64?...?= encoding"
+                            ),
+                        ),
+                    )
+                }
+            }
+        }
         let mirrored = Mirrored {
             protocol_version: version,
             method: header(headers, &MCP_METHOD),
             name,
+            params,
         };
         let outbox = Outbox::closing_with(self.closing.clone());
         match exchange(
