@@ -2,8 +2,10 @@
 # The MCP Inspector CLI against the quickstart server over Streamable HTTP: starts
 # `quickstart --http 127.0.0.1:PORT` on a free port, then lists tools and calls one in each
 # protocol era the CLI negotiates (--protocol-era legacy: initialize + Mcp-Session-Id; modern:
-# stateless 2026-07-28; auto: server/discover first), plus an isError result. The Inspector needs
-# Node 22, which the pinned `node` package puts first on PATH.
+# stateless 2026-07-28; auto: server/discover first), plus an isError result; and in each era adds
+# a note (the server's notes outlive a connection), then lists resources and templates, reads the
+# notes (notes://all and notes://N), gets the prompt with an argument, and reads a missing note.
+# The Inspector needs Node 22, which the pinned `node` package puts first on PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=${MCP_SERVER_BIN:?set MCP_SERVER_BIN to the quickstart binary}
@@ -63,6 +65,32 @@ for era in legacy modern auto; do
     checks=$((checks + 2))
 done
 
+# Resources and prompts. Each era adds one note, so note #n is the one era n added.
+n=0
+for era in legacy modern auto; do
+    n=$((n + 1))
+    note="a note from the $era era"
+    inspect --protocol-era "$era" --method tools/call --tool-name add_note --tool-arg "text=$note" \
+        | check "r['content'] == [{'type': 'text', 'text': 'saved note #$n'}]" "add_note ($era)"
+    inspect --protocol-era "$era" --method resources/list \
+        | check "[(x['uri'], x['name'], x['mimeType']) for x in r['resources']] == [('notes://all', 'all_notes', 'text/plain')]" "resources/list ($era)"
+    inspect --protocol-era "$era" --method resources/templates/list \
+        | check "[(t['uriTemplate'], t['name']) for t in r['resourceTemplates']] == [('notes://{number}', 'note')]" "resources/templates/list ($era)"
+    inspect --protocol-era "$era" --method resources/read --uri notes://all \
+        | check "[(c['uri'], c['mimeType']) for c in r['contents']] == [('notes://all', 'text/plain')] and r['contents'][0]['text'].split('\\n') == [f'a note from the {e} era' for e in ['legacy', 'modern', 'auto'][:$n]]" "resources/read notes://all ($era)"
+    inspect --protocol-era "$era" --method resources/read --uri "notes://$n" \
+        | check "r['contents'] == [{'uri': 'notes://$n', 'mimeType': 'text/plain', 'text': '$note'}]" "resources/read notes://$n ($era)"
+    inspect --protocol-era "$era" --method prompts/get --prompt-name summarize_notes --prompt-args "style=as a poem" \
+        | check "r['messages'][0]['role'] == 'user' and r['messages'][0]['content']['text'].startswith('Summarize these notes (as a poem):\\n- a note from the legacy era') and r['messages'][0]['content']['text'].endswith('$note')" "prompts/get ($era)"
+    set +e
+    missing=$(inspect --protocol-era "$era" --method resources/read --uri notes://99 2>&1 >/dev/null)
+    status=$?
+    set -e
+    [ "$status" -eq 1 ] || { echo "FAILED: resources/read notes://99 ($era) exited $status"; exit 1; }
+    echo "$missing" | check "r['error']['message'] == 'there is no note #99'" "resources/read of a missing note ($era)"
+    checks=$((checks + 7))
+done
+
 # The Inspector exits with 5 when a tool reports isError.
 for era in legacy modern; do
     set +e
@@ -71,7 +99,17 @@ for era in legacy modern; do
     set -e
     [ "$status" -eq 5 ] || { echo "FAILED: divide by zero ($era) exited $status"; exit 1; }
     echo "$divided" | check "r['isError'] is True and r['content'][0]['text'].startswith('cannot divide by zero')" "isError result ($era)"
-    checks=$((checks + 1))
+    # The CLI declares no elicitation capability: clear_notes must not ask (legacy) or return
+    # input_required (modern); it reports that it could not, and the notes stay.
+    set +e
+    cleared=$(inspect --protocol-era "$era" --method tools/call --tool-name clear_notes 2>/dev/null)
+    status=$?
+    set -e
+    [ "$status" -eq 5 ] || { echo "FAILED: clear_notes ($era) exited $status"; exit 1; }
+    echo "$cleared" | check "r['isError'] is True and 'elicitation' in r['content'][0]['text']" "clear_notes without elicitation ($era)"
+    inspect --protocol-era "$era" --method resources/read --uri notes://all \
+        | check "len(r['contents'][0]['text'].split('\\n')) == $n" "notes kept ($era)"
+    checks=$((checks + 3))
 done
 
 if grep -q "panicked" "$stderr_log"; then
