@@ -108,7 +108,10 @@ struct Confirmation {
 #[tool(destructive, idempotent, open_world = false)]
 async fn clear_notes(State(notes): State<Notes>, ctx: RequestContext) -> Result<String, String> {
     let count = notes.0.lock().expect("notes lock").len();
-    let question = format!("Forget all {count} notes?");
+    let question = match count {
+        1 => "Forget the one note?".to_owned(),
+        _ => format!("Forget all {count} notes?"),
+    };
     let answer = ctx
         .input("confirm")
         .elicit::<Confirmation>(&question)
@@ -117,7 +120,10 @@ async fn clear_notes(State(notes): State<Notes>, ctx: RequestContext) -> Result<
     match answer {
         Elicitation::Accept(Confirmation { confirm: true }) => {
             notes.0.lock().expect("notes lock").clear();
-            Ok(format!("forgot {count} notes"))
+            Ok(format!(
+                "forgot {count} note{}",
+                if count == 1 { "" } else { "s" }
+            ))
         }
         _ => Ok("kept the notes".into()),
     }

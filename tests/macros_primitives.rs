@@ -444,3 +444,83 @@ async fn resources_are_listed_and_read_in_both_eras() {
         assert_eq!(one["contents"][0]["blob"], "iVBORw0KGgo=");
     }
 }
+
+static READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counted reads, cached for a minute.
+#[resource("counted://{id}", cache_ttl = 60)]
+async fn counted(id: u32) -> String {
+    READS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("item {id}")
+}
+
+/// Too slow for its timeout.
+#[resource("slow://item", timeout = "50ms")]
+async fn slow_item() -> String {
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    "late".into()
+}
+
+/// Too slow for its timeout.
+#[prompt(timeout = "50ms")]
+async fn slow_prompt() -> String {
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    "late".into()
+}
+
+#[tokio::test]
+async fn reads_are_cached_and_reads_and_gets_time_out() {
+    let server = Server::builder("layers", "1")
+        .resources([counted::resource(), slow_item::resource()])
+        .prompt(slow_prompt::prompt())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    for _ in 0..3 {
+        let read = client
+            .request("resources/read", json!({"uri": "counted://7"}))
+            .await
+            .unwrap();
+        assert_eq!(read["contents"][0]["text"], "item 7");
+    }
+    client
+        .request("resources/read", json!({"uri": "counted://8"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        READS.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one read per URI"
+    );
+    // Another server does not see this one's entries.
+    let other = Server::builder("other", "1")
+        .resource(counted::resource())
+        .build()
+        .unwrap();
+    other
+        .connect_in_memory()
+        .modern()
+        .request("resources/read", json!({"uri": "counted://7"}))
+        .await
+        .unwrap();
+    assert_eq!(READS.load(std::sync::atomic::Ordering::SeqCst), 3);
+
+    let late = client
+        .request("resources/read", json!({"uri": "slow://item"}))
+        .await
+        .unwrap_err();
+    assert!(
+        late.message.contains("timed out after 50ms"),
+        "{}",
+        late.message
+    );
+    let late = client
+        .request("prompts/get", json!({"name": "slow_prompt"}))
+        .await
+        .unwrap_err();
+    assert!(
+        late.message.contains("timed out after 50ms"),
+        "{}",
+        late.message
+    );
+}

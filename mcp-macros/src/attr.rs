@@ -220,14 +220,14 @@ fn path_span(path: &syn::Path) -> Span {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum DurationForm {
+pub(crate) enum DurationForm {
     /// `"5s"`, `"250ms"`, `"2m"`, `"1h"`.
     Text,
     /// Also a bare integer of seconds: `300`.
     SecondsOrText,
 }
 
-fn duration_value(meta: &Meta, form: DurationForm) -> syn::Result<Millis> {
+pub(crate) fn duration_value(meta: &Meta, form: DurationForm) -> syn::Result<Millis> {
     let key = meta
         .path()
         .get_ident()

@@ -6,7 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Meta, Token};
 
 use super::kind::Kind;
-use crate::attr::{set_once_in, string_value};
+use crate::attr::{duration_value, set_once_in, string_value, DurationForm, Millis};
 
 /// The options of one `#[prompt]` or `#[resource]`, as written.
 #[derive(Default)]
@@ -20,6 +20,10 @@ pub(crate) struct PrimitiveOptions {
     pub mime_type: Option<LitStr>,
     /// `complete(argument = completer, ...)`, in the order written.
     pub completions: Vec<Completion>,
+    /// `timeout = "5s"`: bounds each read or get.
+    pub timeout: Option<Millis>,
+    /// `cache_ttl = 60` (resources only): caches successful reads.
+    pub cache_ttl: Option<Millis>,
 }
 
 /// `argument = completer` in `complete(...)`.
@@ -75,8 +79,8 @@ impl PrimitiveOptions {
     fn set(&mut self, meta: &Meta, kind: Kind) -> syn::Result<()> {
         let within = kind.attribute();
         let expected = match kind {
-            Kind::Prompt => "name, title, description, complete",
-            Kind::Resource => "name, title, description, mime_type, complete",
+            Kind::Prompt => "name, title, description, complete, timeout",
+            Kind::Resource => "name, title, description, mime_type, complete, timeout, cache_ttl",
         };
         let path = meta.path();
         let key = path.get_ident().map(ToString::to_string);
@@ -109,6 +113,18 @@ impl PrimitiveOptions {
                 self.completions.extend(completions(meta)?);
                 Ok(())
             }
+            Some("timeout") => set_once_in(
+                within,
+                &mut self.timeout,
+                duration_value(meta, DurationForm::Text)?,
+                meta,
+            ),
+            Some("cache_ttl") if kind == Kind::Resource => set_once_in(
+                within,
+                &mut self.cache_ttl,
+                duration_value(meta, DurationForm::SecondsOrText)?,
+                meta,
+            ),
             Some(key) => Err(syn::Error::new_spanned(
                 path,
                 format!("unknown {within} option `{key}`; expected one of: {expected}"),

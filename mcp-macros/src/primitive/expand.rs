@@ -115,6 +115,18 @@ pub(crate) fn expand(primitive: &PrimitiveFn) -> TokenStream {
         quote!(let __built = __built.with_completion(#argument, #completer);)
     });
 
+    // The layers, as #[tool] orders them: the cache outside the timeout, so hits are instant.
+    let millis = |ms: u64| quote!(::std::time::Duration::from_millis(#ms));
+    let timeout = primitive.options.timeout.map(|t| {
+        let duration = millis(t.value);
+        quote!(let __built = __built.timeout(#duration);)
+    });
+    let cache = primitive.options.cache_ttl.map(|ttl| {
+        let duration = millis(ttl.value);
+        quote!(let __built = __built.cached(#duration);)
+    });
+    let layers = quote!(#timeout #cache);
+
     let (method, built_type, request_type, future_type, convert, build, what) = match kind {
         Kind::Prompt => (
             quote!(prompt),
@@ -220,6 +232,7 @@ pub(crate) fn expand(primitive: &PrimitiveFn) -> TokenStream {
                     .get_or_init(|| {
                         let __built = #build;
                         #(#completions)*
+                        #layers
                         __built
                     })
                     .clone()

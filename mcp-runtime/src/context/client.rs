@@ -510,7 +510,8 @@ fn elicitation_schema<T: JsonSchema>() -> Result<Map<String, Value>, ClientReque
     let Value::Object(mut schema) = schema.to_value() else {
         return Err(ClientRequestError::Schema("not an object schema".into()));
     };
-    for key in ["$schema", "title", "$defs", "definitions"] {
+    // The form schema elicitation takes has no room for a description of the whole.
+    for key in ["$schema", "title", "description", "$defs", "definitions"] {
         schema.remove(key);
     }
     if schema.get("type") != Some(&Value::from("object")) {

@@ -94,6 +94,9 @@ pub(crate) struct InputRound {
     /// and ask nothing, so the round stays small (it is moved into each call's context).
     answers: Option<Box<Map<String, Value>>>,
     asked: Mutex<Option<Box<Map<String, Value>>>>,
+    /// The keys whose answers the handler read: only those travel on in the next state, so a
+    /// client cannot grow it with answers to questions never asked.
+    used: Mutex<Vec<String>>,
     /// Set with the first request asked: most calls ask nothing, and answering them checks
     /// this flag, not the lock.
     asked_any: AtomicBool,
@@ -127,13 +130,19 @@ impl InputRound {
             target,
             answers: (!answers.is_empty()).then(|| Box::new(answers)),
             asked: Mutex::default(),
+            used: Mutex::default(),
             asked_any: AtomicBool::new(false),
         })
     }
 
     /// The client's answer to the input request `key`, if it gave one.
     pub(crate) fn answer(&self, key: &str) -> Option<&Value> {
-        self.answers.as_ref()?.get(key)
+        let answer = self.answers.as_ref()?.get(key)?;
+        self.used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(key.to_owned());
+        Some(answer)
     }
 
     /// Records an input request to send back in the `input_required` result.
@@ -156,7 +165,14 @@ impl InputRound {
         }
         let asked = self.lock();
         let asked = asked.as_deref().filter(|asked| !asked.is_empty())?;
-        let answers = self.answers.as_deref().cloned().unwrap_or_default();
+        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let answers: Map<String, Value> = self
+            .answers
+            .iter()
+            .flat_map(|answers| answers.iter())
+            .filter(|(key, _)| used.contains(key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
         Some(json!({
             "resultType": "input_required",
             "inputRequests": asked,

@@ -309,6 +309,21 @@ impl Prompt {
         self
     }
 
+    /// Wraps the prompt's service in a tower layer.
+    pub fn layer<L>(self, layer: L) -> Self
+    where
+        L: tower::Layer<PromptService>,
+        L::Service: Service<PromptGet, Response = GetPromptResult> + Clone + Send + Sync + 'static,
+        <L::Service as Service<PromptGet>>::Error: Into<BoxError>,
+        <L::Service as Service<PromptGet>>::Future: Send + 'static,
+    {
+        let service = layer.layer(self.service);
+        Prompt {
+            service: BoxCloneSyncService::new(service.map_err(Into::into)),
+            ..self
+        }
+    }
+
     /// The prompt's name.
     pub fn name(&self) -> &str {
         &self.def.name

@@ -15,6 +15,7 @@
 //! .unwrap();
 //! ```
 
+mod layers;
 mod output;
 mod template;
 
@@ -27,6 +28,7 @@ use serde_json::{Map, Value};
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
+pub use layers::DEFAULT_RESOURCE_CACHE_BYTES;
 pub use output::IntoResourceResult;
 pub use template::{TemplateError, UriTemplate};
 

@@ -346,6 +346,7 @@ impl ServerBuilder {
             tool_entries
                 .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
         }
+        self.state.make_distinct();
         let tool_header_params = self
             .tools
             .iter()

@@ -235,7 +235,8 @@ impl Dispatcher<'_> {
             let result = service
                 .oneshot(read)
                 .await
-                .map_err(|err| handler_error(err, || format!("Reading resource {uri} failed")))?;
+                .map_err(|err| handler_error(err, || format!("Reading resource {uri} failed")))
+                .map_err(|error| not_found_for(error, era, &uri))?;
             let mut value = to_object(&result)?;
             if era.is_modern() {
                 // Reads are not cached by clients unless a resource says otherwise.
@@ -532,6 +533,22 @@ fn handler_error(err: BoxError, what: impl FnOnce() -> String) -> ErrorObject {
         Ok(error) => *error,
         Err(err) => ErrorObject::new(INTERNAL_ERROR, format!("{}: {err}", what())),
     }
+}
+
+/// `2026-07-28` retired `-32002` (resource not found) for `-32602` with `data.uri`
+/// (SEP-2164): a handler's `-32002` is sent in the form of the request's era.
+fn not_found_for(error: ErrorObject, era: Era, uri: &str) -> ErrorObject {
+    if error.code != RESOURCE_NOT_FOUND || !era.is_modern() {
+        return error;
+    }
+    let data = match error.data {
+        Some(Value::Object(mut data)) => {
+            data.entry("uri").or_insert_with(|| Value::from(uri));
+            Value::Object(data)
+        }
+        _ => json!({ "uri": uri }),
+    };
+    ErrorObject::new(INVALID_PARAMS, error.message).with_data(data)
 }
 
 fn to_object<T: Serialize>(value: &T) -> Result<serde_json::Map<String, Value>, ErrorObject> {

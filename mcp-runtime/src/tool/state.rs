@@ -68,6 +68,12 @@ impl SharedState {
             .and_then(|value| value.downcast_ref())
     }
 
+    /// Makes this set of values the server's own: a server built without state would
+    /// otherwise share the one empty set (and its id, which caches key on) with every other.
+    pub(crate) fn make_distinct(&mut self) {
+        Arc::make_mut(&mut self.0);
+    }
+
     /// Identifies this set of values: clones share it, separately built (or changed) sets
     /// never do, even after the first is gone.
     pub(crate) fn id(&self) -> u64 {

@@ -161,8 +161,10 @@ async def test_read_resources(server: Any) -> None:
     assert [(x.uri, x.text) for x in first.contents] == [("notes://1", NOTES[0])]
     assert [(x.uri, x.text) for x in second.contents] == [("notes://2", NOTES[1])]
 
-    # The quickstart's handler answers -32002 in both eras (it builds the error itself).
-    assert (missing.value.code, missing.value.error.message) == (-32002, "there is no note #3")
+    # The quickstart's handler answers -32002; in 2026-07-28, which retired that code, the server
+    # sends it as -32602 with data.uri.
+    expected_code = -32602 if _modern(server) else -32002
+    assert (missing.value.code, missing.value.error.message) == (expected_code, "there is no note #3")
     assert unknown.value.code == (-32602 if _modern(server) else -32002)
     assert unknown.value.error.data == {"uri": "other://1"}
     assert malformed.value.code == -32602
@@ -465,6 +467,6 @@ async def test_legacy_http_elicitation_rides_the_call_stream(server: Any) -> Non
         await http.delete(server.url, headers=headers)
 
     assert [e.get("method", "response") for e in events] == ["elicitation/create", "response"], events
-    assert events[0]["params"]["message"] == "Forget all 1 notes?"
+    assert events[0]["params"]["message"] == "Forget the one note?"
     assert replies == [202]
-    assert events[1]["result"]["content"] == [{"type": "text", "text": "forgot 1 notes"}]
+    assert events[1]["result"]["content"] == [{"type": "text", "text": "forgot 1 note"}]
