@@ -339,3 +339,49 @@ async fn extract_marks_arguments_of_any_extractor_type() {
     let result = light.call_json(json!({"state": "Green"})).await;
     assert_eq!(result, CallToolResult::text("go"));
 }
+
+/// Where to ship.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Shipment {
+    /// The destination.
+    address: PostalAddress,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct PostalAddress {
+    city: String,
+}
+
+/// Ship something; its schema is published as schemars makes it.
+#[tool(verbatim_schema)]
+async fn ship(Args(shipment): Args<Shipment>) -> String {
+    shipment.address.city
+}
+
+/// The same input, published client-safe.
+#[tool]
+async fn ship_safe(Args(shipment): Args<Shipment>) -> String {
+    shipment.address.city
+}
+
+#[test]
+fn a_verbatim_schema_keeps_what_the_default_makes_client_safe() {
+    let verbatim = serde_json::to_value(&ship::tool().def().input_schema).unwrap();
+    assert_eq!(
+        verbatim["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(verbatim["additionalProperties"], false);
+    assert!(verbatim["$defs"]["PostalAddress"].is_object(), "{verbatim}");
+    assert!(verbatim["properties"]["address"]["$ref"].is_string());
+    let safe = serde_json::to_value(&ship_safe::tool().def().input_schema).unwrap();
+    assert!(
+        safe.get("$schema").is_none() && safe.get("$defs").is_none(),
+        "{safe}"
+    );
+    assert_eq!(
+        safe["properties"]["address"]["properties"]["city"]["type"],
+        "string"
+    );
+}

@@ -7,7 +7,8 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
 const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
-                       cache_ttl, cache_capacity, cache_max_bytes, timeout, concurrency, rate_limit, batch, layer";
+                       cache_ttl, cache_capacity, cache_max_bytes, timeout, concurrency, rate_limit, batch, layer, \
+                       verbatim_schema";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -19,6 +20,8 @@ pub(crate) struct ToolOptions {
     pub destructive: Option<Hint>,
     pub idempotent: Option<Hint>,
     pub open_world: Option<Hint>,
+    /// Publish the input schema exactly as schemars makes it (`$schema`, `$defs`, ...).
+    pub verbatim_schema: Option<Hint>,
     pub cache_ttl: Option<Millis>,
     pub cache_capacity: Option<Count>,
     pub cache_max_bytes: Option<Count>,
@@ -104,6 +107,7 @@ impl ToolOptions {
             "destructive" => set_once(&mut self.destructive, hint_value(meta)?, meta),
             "idempotent" => set_once(&mut self.idempotent, hint_value(meta)?, meta),
             "open_world" => set_once(&mut self.open_world, hint_value(meta)?, meta),
+            "verbatim_schema" => set_once(&mut self.verbatim_schema, hint_value(meta)?, meta),
             "cache_ttl" => set_once(
                 &mut self.cache_ttl,
                 duration_value(meta, DurationForm::SecondsOrText)?,

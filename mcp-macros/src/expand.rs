@@ -270,9 +270,11 @@ fn tool_meta(tool: &ToolFn, krate: &TokenStream, private: &TokenStream) -> Token
     let destructive = option_bool(options.destructive);
     let idempotent = option_bool(options.idempotent);
     let open_world = option_bool(options.open_world);
+    let verbatim_schema = options.verbatim_schema.is_some_and(|hint| hint.value);
     quote! {
         #private::ToolMeta {
             name: #name,
+            verbatim_schema: #verbatim_schema,
             title: #title,
             description: #description,
             annotations: #krate::ToolAnnotations {

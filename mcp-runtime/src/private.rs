@@ -22,12 +22,14 @@ use crate::context::RequestContext;
 use crate::prompt::{PromptArgument, PromptDef};
 use crate::protocol::jsonrpc::{ErrorObject, INVALID_PARAMS};
 use crate::protocol::messages::ToolAnnotations;
-use crate::tool::schema::{input_schema, JsonObject};
+use crate::tool::schema::{input_schema, input_schema_verbatim, JsonObject};
 use crate::tool::{SharedState, StateRequirement, Tool, ToolCall, ToolDef};
 
 /// What `#[tool]` knows about a function besides its code.
 pub struct ToolMeta {
     pub name: &'static str,
+    /// `verbatim_schema`: the input schema as schemars makes it, not made client-safe.
+    pub verbatim_schema: bool,
     pub title: Option<&'static str>,
     pub description: Option<&'static str>,
     pub annotations: ToolAnnotations,
@@ -43,7 +45,12 @@ pub fn build_tool<A: schemars::JsonSchema>(
     requirements: &[fn() -> Option<StateRequirement>],
     handler: fn(ToolCall) -> ToolFuture,
 ) -> Tool {
-    let schema = input_schema::<A>().unwrap_or_else(|err| panic!("#[tool] `{}`: {err}", meta.name));
+    let schema = if meta.verbatim_schema {
+        input_schema_verbatim::<A>()
+    } else {
+        input_schema::<A>()
+    };
+    let schema = schema.unwrap_or_else(|err| panic!("#[tool] `{}`: {err}", meta.name));
     let mut def = ToolDef::new(meta.name, schema)
         .with_output_schema(output_schema)
         .with_annotations(meta.annotations);

@@ -102,6 +102,40 @@ pub fn input_schema<T: JsonSchema>() -> Result<JsonObject, String> {
     Ok(schema)
 }
 
+/// The input schema of `T` exactly as schemars makes it for JSON Schema 2020-12: `$schema`,
+/// `$defs` and `$ref`s, `additionalProperties` and the rest kept (`#[tool(verbatim_schema)]`).
+/// For clients that read the full dialect; the default, [`input_schema`], is what every client
+/// reads.
+///
+/// # Errors
+/// When `T` does not describe a JSON object.
+///
+/// ```
+/// #[derive(schemars::JsonSchema)]
+/// #[serde(deny_unknown_fields)]
+/// struct Search { query: String }
+/// let schema = mcp_runtime::schema::input_schema_verbatim::<Search>().unwrap();
+/// assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+/// assert_eq!(schema["additionalProperties"], false);
+/// ```
+pub fn input_schema_verbatim<T: JsonSchema>() -> Result<JsonObject, String> {
+    let schema = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    if !has_object_root(&schema) {
+        return Err(format!(
+            "the input of a tool must be a JSON object, but `{}` has the schema {}",
+            T::schema_name(),
+            Value::Object(schema)
+        ));
+    }
+    Ok(schema)
+}
+
 /// The output schema of `T` when it describes a JSON object (what `structuredContent` may be
 /// for every protocol version); `None` for anything else, whose results are sent as text only.
 pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
