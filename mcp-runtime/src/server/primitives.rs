@@ -12,7 +12,7 @@ use tower::ServiceExt;
 use super::dispatch::{
     optional_params, required_params, Action, Dispatcher, PendingRequest, Reply,
 };
-use super::notify::{MAX_SUBSCRIPTIONS, SUBSCRIPTION_ID};
+use super::notify::{ListKind, MAX_SUBSCRIPTIONS, SUBSCRIPTION_ID};
 use crate::completion::{CompleteResult, CompletionRequest};
 use crate::context::input::InputRound;
 use crate::context::{CacheControl, RequestContext};
@@ -153,7 +153,9 @@ impl Dispatcher<'_> {
         let declared = |capability: &str| server.capabilities.get(capability).is_some();
         let family = method.split('/').next().unwrap_or_default();
         let capability = match family {
-            "resources" | "subscriptions" => "resources",
+            "resources" => "resources",
+            // Every server has a tool list that may change, so every server can be listened to.
+            "subscriptions" => "tools",
             "prompts" => "prompts",
             "completion" => "completions",
             _ => return None,
@@ -301,14 +303,17 @@ impl Dispatcher<'_> {
 
     /// `subscriptions/listen` (`2026-07-28`): a stream that stays open, acknowledged first,
     /// carrying `notifications/resources/updated` for the URIs asked for, each tagged with the
-    /// subscription's id. List-changed notifications are not offered: the server's lists do not
-    /// change while it serves, so the acknowledgment leaves them out.
+    /// subscription's id, and `notifications/tools/list_changed` when the filter asked for
+    /// `toolsListChanged` (tools may be added and removed while serving). Prompts and resources
+    /// are fixed once built, so their list-changed filters are not acknowledged.
     fn listen(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase")]
         struct Filter {
             #[serde(default)]
             resource_subscriptions: Vec<String>,
+            #[serde(default)]
+            tools_list_changed: bool,
         }
         #[derive(Deserialize, Default)]
         struct ListenParams<'a> {
@@ -325,6 +330,7 @@ impl Dispatcher<'_> {
                 "Method not found: subscriptions/listen belongs to 2026-07-28 (use resources/subscribe)",
             ));
         }
+        let tools_list_changed = params.notifications.tools_list_changed;
         let uris = params.notifications.resource_subscriptions;
         if uris.len() > MAX_SUBSCRIPTIONS {
             return Err(ErrorObject::invalid_params(format!(
@@ -335,10 +341,16 @@ impl Dispatcher<'_> {
         for uri in &uris {
             listener.subscribe(uri);
         }
+        if tools_list_changed {
+            listener.want_list_changes(ListKind::Tools);
+        }
         let context = self.request_context(id, era, params.meta.as_ref(), None);
         let subscription = serde_json::to_value(id).unwrap_or(Value::Null);
         let mut ack = Vec::new();
         let mut filter = serde_json::Map::new();
+        if tools_list_changed {
+            filter.insert("toolsListChanged".into(), json!(true));
+        }
         if !uris.is_empty() {
             filter.insert("resourceSubscriptions".into(), json!(uris));
         }

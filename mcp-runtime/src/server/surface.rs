@@ -82,9 +82,10 @@ impl Surface {
         })
     }
 
-    /// The server's capabilities: tools and logging always, the rest when the server has them.
+    /// The server's capabilities: tools (whose list may change while serving) and logging
+    /// always, the rest when the server has them.
     pub fn capabilities(&self) -> Value {
-        let mut capabilities = json!({"tools": {"listChanged": false}, "logging": {}});
+        let mut capabilities = json!({"tools": {"listChanged": true}, "logging": {}});
         if !self.resources.is_empty() {
             capabilities["resources"] = json!({"subscribe": true, "listChanged": false});
         }
