@@ -9,8 +9,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcp_toolkit::prompt::{GetPromptResult, PromptDef, PromptGet};
 use mcp_toolkit::transport::http::HttpConfig;
-use mcp_toolkit::{BuildError, CallToolResult, Server, Tool, ToolCall, ToolDef};
+use mcp_toolkit::{BuildError, CallToolResult, Prompt, Resource, Server, Tool, ToolCall, ToolDef};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
@@ -261,5 +262,124 @@ async fn concurrent_changes_while_calls_run_keep_lists_consistent() {
     assert_eq!(
         left.len(),
         1 + (0..7).filter(|i| (200 - i + 6) / 7 % 2 == 1).count()
+    );
+}
+
+fn text_prompt(name: &str, text: &'static str) -> Prompt {
+    Prompt::from_fn(PromptDef::new(name), move |_: PromptGet| async move {
+        Ok::<_, Infallible>(GetPromptResult::user_text(text))
+    })
+}
+
+fn with_surface() -> Server {
+    Server::builder("dynamic", "1")
+        .resource(Resource::text("app://status", "status", "text/plain", "ok"))
+        .prompt(text_prompt("hello", "Hello."))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn prompts_and_resources_change_too_and_each_list_is_announced() {
+    let server = with_surface();
+    let client = server.connect_in_memory();
+    let mut incoming = client.notifications().unwrap();
+    client.initialize().await.unwrap();
+
+    server.add_prompt(text_prompt("bye", "Bye.")).unwrap();
+    assert_eq!(
+        next(&mut incoming).await["method"],
+        "notifications/prompts/list_changed"
+    );
+    let got = client
+        .request("prompts/get", json!({"name": "bye"}))
+        .await
+        .unwrap();
+    assert_eq!(got["messages"][0]["content"]["text"], "Bye.");
+    assert!(matches!(
+        server.add_prompt(text_prompt("bye", "Again.")),
+        Err(BuildError::DuplicatePrompt(_))
+    ));
+    assert!(server.remove_prompt("bye"));
+    assert_eq!(
+        next(&mut incoming).await["method"],
+        "notifications/prompts/list_changed"
+    );
+    let error = client
+        .request("prompts/get", json!({"name": "bye"}))
+        .await
+        .unwrap_err();
+    assert!(error.message.contains("Unknown prompt"), "{error:?}");
+
+    server
+        .add_resource(Resource::text("app://motd", "motd", "text/plain", "hi"))
+        .unwrap();
+    assert_eq!(
+        next(&mut incoming).await["method"],
+        "notifications/resources/list_changed"
+    );
+    let read = client
+        .request("resources/read", json!({"uri": "app://motd"}))
+        .await
+        .unwrap();
+    assert_eq!(read["contents"][0]["text"], "hi");
+    let listed = client.request("resources/list", json!({})).await.unwrap();
+    assert_eq!(listed["resources"].as_array().unwrap().len(), 2);
+    assert!(server.remove_resource("app://motd"));
+    assert!(!server.remove_resource("app://motd"));
+    assert_eq!(
+        next(&mut incoming).await["method"],
+        "notifications/resources/list_changed"
+    );
+    assert!(client
+        .request("resources/read", json!({"uri": "app://motd"}))
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_server_built_without_prompts_or_resources_refuses_to_add_them() {
+    let server = server();
+    assert!(matches!(
+        server.add_prompt(text_prompt("bye", "Bye.")),
+        Err(BuildError::NotDeclared("prompts"))
+    ));
+    assert!(matches!(
+        server.add_resource(Resource::text("app://motd", "motd", "text/plain", "hi")),
+        Err(BuildError::NotDeclared("resources"))
+    ));
+    assert!(!server.remove_prompt("bye"));
+}
+
+#[tokio::test]
+async fn listen_streams_acknowledge_and_hear_prompt_and_resource_list_changes() {
+    let server = with_surface();
+    let client = server.connect_in_memory();
+    let mut incoming = client.notifications().unwrap();
+    let listen = format!(
+        r#"{{"jsonrpc":"2.0","id":9,"method":"subscriptions/listen","params":{{"notifications":{{"promptsListChanged":true,"resourcesListChanged":true}},{}}}}}"#,
+        http::META
+    );
+    client.send_raw(&listen).await;
+    let ack = next(&mut incoming).await;
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"promptsListChanged": true, "resourcesListChanged": true})
+    );
+    server.add_tool(answering("second", "two")).unwrap();
+    server.add_prompt(text_prompt("bye", "Bye.")).unwrap();
+    let note = next(&mut incoming).await;
+    assert_eq!(
+        note["method"], "notifications/prompts/list_changed",
+        "not tools: {note}"
+    );
+    assert_eq!(
+        note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        9
+    );
+    assert!(server.remove_resource("app://status"));
+    assert_eq!(
+        next(&mut incoming).await["method"],
+        "notifications/resources/list_changed"
     );
 }

@@ -96,9 +96,9 @@ async fn capabilities_name_what_the_server_has() {
     let capabilities = &init["capabilities"];
     assert_eq!(
         capabilities["resources"],
-        json!({"subscribe": true, "listChanged": false})
+        json!({"subscribe": true, "listChanged": true})
     );
-    assert_eq!(capabilities["prompts"], json!({"listChanged": false}));
+    assert_eq!(capabilities["prompts"], json!({"listChanged": true}));
     assert_eq!(capabilities["completions"], json!({}));
     let bare = Server::builder("b", "1")
         .build()

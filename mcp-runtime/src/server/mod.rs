@@ -16,14 +16,12 @@ mod reply;
 mod rpc_batch;
 mod surface;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hasher;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -35,6 +33,7 @@ use crate::protocol::messages::{meta_keys, Implementation};
 use crate::resource::Resource;
 use crate::tool::{BoxError, SharedState, Tool, ToolCall, ToolService};
 use connection::{Connection, DEFAULT_SHUTDOWN_GRACE};
+use notify::ListKind;
 use surface::Surface;
 use tower::{Layer, Service};
 
@@ -62,6 +61,10 @@ pub enum BuildError {
         /// The argument named by the completer.
         argument: String,
     },
+    /// A resource or prompt was added while serving to a server built without any: it does not
+    /// declare the capability (`resources` or `prompts`), so clients would not ask for it.
+    #[error("the server was built without {0}, so it does not declare that capability; register one when building it")]
+    NotDeclared(&'static str),
     /// A tool takes `State<T>` but no `T` was registered with [`ServerBuilder::state`].
     #[error("tool `{tool}` takes State<{type_name}>, but no `{type_name}` was registered with ServerBuilder::state")]
     MissingState {
@@ -348,12 +351,7 @@ impl ServerBuilder {
                 instructions: self.instructions,
                 tools: catalog::ToolCatalog::new(tools),
                 prepare,
-                resources: surface.resources,
-                resource_entries: surface.resource_entries,
-                template_entries: surface.template_entries,
-                prompts: surface.prompts,
-                prompt_index: surface.prompt_index,
-                prompt_entries: surface.prompt_entries,
+                surface: surface::SurfaceCatalog::new(surface),
                 listeners: notify::Listeners::default(),
                 state: self.state,
                 state_key: self.state_key.unwrap_or_else(StateKey::random),
@@ -393,13 +391,8 @@ pub(crate) struct ServerInner {
     /// What `build` did to each tool (default timeout, server-wide layers): `add_tool` does it
     /// too.
     prepare: PrepareTool,
-    /// Fixed resources first, then templates: a read goes to the first that serves its URI.
-    pub resources: Vec<Resource>,
-    pub resource_entries: Vec<Box<RawValue>>,
-    pub template_entries: Vec<Box<RawValue>>,
-    pub prompts: Vec<Prompt>,
-    pub prompt_index: HashMap<Arc<str>, usize>,
-    pub prompt_entries: Vec<Box<RawValue>>,
+    /// The resources and prompts, replaced whole when one is added or removed while serving.
+    surface: surface::SurfaceCatalog,
     /// The clients that may hear unprompted notifications (resource updates).
     pub listeners: notify::Listeners,
     pub state: SharedState,
@@ -497,7 +490,7 @@ impl Server {
             list.push(tool);
             true
         })?;
-        self.inner.listeners.list_changed(notify::ListKind::Tools);
+        self.inner.listeners.list_changed(ListKind::Tools);
         Ok(())
     }
 
@@ -513,9 +506,93 @@ impl Server {
         // Removing leaves a list that was valid valid.
         let removed = removed.unwrap_or(false);
         if removed {
-            self.inner.listeners.list_changed(notify::ListKind::Tools);
+            self.inner.listeners.list_changed(ListKind::Tools);
         }
         removed
+    }
+
+    /// Registers a resource or resource template while the server runs (after the others of
+    /// its kind), and tells clients the resource list changed (initialized legacy clients;
+    /// `subscriptions/listen` streams that asked for `resourcesListChanged`).
+    ///
+    /// ```
+    /// # use mcp_runtime::{Resource, Server};
+    /// let server = Server::builder("s", "1")
+    ///     .resource(Resource::text("app://status", "status", "text/plain", "ok"))
+    ///     .build()
+    ///     .unwrap();
+    /// server.add_resource(Resource::text("app://motd", "motd", "text/plain", "hi")).unwrap();
+    /// assert!(server.remove_resource("app://motd"));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::build`] (a URI already registered, a missing state, a completer for
+    /// an unknown variable), and [`BuildError::NotDeclared`] when the server was built without
+    /// resources. Nothing changes then.
+    pub fn add_resource(&self, resource: Resource) -> Result<(), BuildError> {
+        self.change_surface(ListKind::Resources, |resources, _| {
+            resources.push(resource);
+            true
+        })
+        .map(drop)
+    }
+
+    /// Unregisters the resource whose URI (or template, for a template) is `uri`; `false` when
+    /// there is none. Reads already running finish; clients are told the list changed.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        self.change_surface(ListKind::Resources, |resources, _| {
+            let before = resources.len();
+            resources.retain(|r| r.uri() != uri);
+            resources.len() != before
+        })
+        .unwrap_or(false)
+    }
+
+    /// Registers a prompt while the server runs (listed after the others), and tells clients
+    /// the prompt list changed (initialized legacy clients; `subscriptions/listen` streams that
+    /// asked for `promptsListChanged`).
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::build`] (a name already registered, a missing state, a completer for
+    /// an unknown argument), and [`BuildError::NotDeclared`] when the server was built without
+    /// prompts. Nothing changes then.
+    pub fn add_prompt(&self, prompt: Prompt) -> Result<(), BuildError> {
+        self.change_surface(ListKind::Prompts, |_, prompts| {
+            prompts.push(prompt);
+            true
+        })
+        .map(drop)
+    }
+
+    /// Unregisters the prompt named `name`; `false` when there is none. Gets already running
+    /// finish; clients are told the list changed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        self.change_surface(ListKind::Prompts, |_, prompts| {
+            let before = prompts.len();
+            prompts.retain(|p| &*p.def().name != name);
+            prompts.len() != before
+        })
+        .unwrap_or(false)
+    }
+
+    fn change_surface(
+        &self,
+        kind: ListKind,
+        change: impl FnOnce(&mut Vec<Resource>, &mut Vec<Prompt>) -> bool,
+    ) -> Result<bool, BuildError> {
+        let capability = match kind {
+            ListKind::Resources => "resources",
+            ListKind::Prompts => "prompts",
+            ListKind::Tools => unreachable!("tools are not part of the surface"),
+        };
+        if self.inner.capabilities.get(capability).is_none() {
+            return Err(BuildError::NotDeclared(capability));
+        }
+        let changed = self.inner.surface.change(&self.inner.state, change)?;
+        if changed {
+            self.inner.listeners.list_changed(kind);
+        }
+        Ok(changed)
     }
 
     /// Serves one connection of newline-delimited JSON-RPC over `reader` and `writer`, until
