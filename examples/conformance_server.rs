@@ -4,6 +4,7 @@
 //! against it.
 
 use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mcp_toolkit::completion::values;
@@ -562,6 +563,69 @@ fn prompts() -> Vec<Prompt> {
     ]
 }
 
+/// The server, for the tools that change its tool list (it exists only once they are built).
+type ServerCell = Arc<OnceLock<Server>>;
+
+/// Adds `test_dynamic_tool` when it is missing and removes it when present, so that clients
+/// can watch `notifications/tools/list_changed` arrive.
+fn test_trigger_tool_change(server: ServerCell) -> Tool {
+    let def = ToolDef::new("test_trigger_tool_change", serde_json::Map::new())
+        .with_description("Adds or removes test_dynamic_tool, changing the tool list.");
+    Tool::from_fn(def, move |_: ToolCall| {
+        let server = server.clone();
+        async move {
+            let server = server.get().ok_or("the server is not running yet")?;
+            let change = if server.remove_tool("test_dynamic_tool") {
+                "removed"
+            } else {
+                server
+                    .add_tool(test_dynamic_tool())
+                    .map_err(|e| e.to_string())?;
+                "added"
+            };
+            Ok::<_, String>(CallToolResult::text(format!("test_dynamic_tool {change}")))
+        }
+    })
+}
+
+/// Adds `test_dynamic_prompt` when it is missing and removes it when present, so that clients
+/// can watch `notifications/prompts/list_changed` arrive.
+fn test_trigger_prompt_change(server: ServerCell) -> Tool {
+    let def = ToolDef::new("test_trigger_prompt_change", serde_json::Map::new())
+        .with_description("Adds or removes test_dynamic_prompt, changing the prompt list.");
+    Tool::from_fn(def, move |_: ToolCall| {
+        let server = server.clone();
+        async move {
+            let server = server.get().ok_or("the server is not running yet")?;
+            let change = if server.remove_prompt("test_dynamic_prompt") {
+                "removed"
+            } else {
+                server
+                    .add_prompt(test_dynamic_prompt::prompt())
+                    .map_err(|e| e.to_string())?;
+                "added"
+            };
+            Ok::<_, String>(CallToolResult::text(format!(
+                "test_dynamic_prompt {change}"
+            )))
+        }
+    })
+}
+
+/// A prompt that test_trigger_prompt_change adds and removes.
+#[prompt]
+async fn test_dynamic_prompt() -> &'static str {
+    "I come and go."
+}
+
+fn test_dynamic_tool() -> Tool {
+    let def = ToolDef::new("test_dynamic_tool", serde_json::Map::new())
+        .with_description("A tool that test_trigger_tool_change adds and removes.");
+    Tool::from_fn(def, |_: ToolCall| async {
+        Ok::<_, Infallible>(CallToolResult::text("I come and go."))
+    })
+}
+
 fn port() -> u16 {
     let mut args = std::env::args().skip(1);
     let from_flag = match (args.next().as_deref(), args.next()) {
@@ -582,7 +646,8 @@ fn port() -> u16 {
 async fn main() -> Result<(), mcp_toolkit::Error> {
     let addr = format!("127.0.0.1:{}", port());
     eprintln!("conformance_server: serving http://{addr}/mcp");
-    Server::builder("mcp-toolkit-conformance", env!("CARGO_PKG_VERSION"))
+    let cell = ServerCell::default();
+    let server = Server::builder("mcp-toolkit-conformance", env!("CARGO_PKG_VERSION"))
         .tools([
             test_simple_text::tool(),
             test_image_content::tool(),
@@ -610,9 +675,13 @@ async fn main() -> Result<(), mcp_toolkit::Error> {
             test_streaming_elicitation::tool(),
             json_schema_2020_12_tool(),
             test_custom_headers(),
+            test_trigger_tool_change(cell.clone()),
+            test_trigger_prompt_change(cell.clone()),
         ])
         .resources(resources())
         .prompts(prompts())
-        .serve_http(addr)
-        .await
+        .build()?;
+    cell.set(server.clone())
+        .unwrap_or_else(|_| unreachable!("set once"));
+    server.serve_http(addr).await
 }

@@ -96,9 +96,9 @@ async fn capabilities_name_what_the_server_has() {
     let capabilities = &init["capabilities"];
     assert_eq!(
         capabilities["resources"],
-        json!({"subscribe": true, "listChanged": false})
+        json!({"subscribe": true, "listChanged": true})
     );
-    assert_eq!(capabilities["prompts"], json!({"listChanged": false}));
+    assert_eq!(capabilities["prompts"], json!({"listChanged": true}));
     assert_eq!(capabilities["completions"], json!({}));
     let bare = Server::builder("b", "1")
         .build()
@@ -513,8 +513,8 @@ async fn a_stateless_listen_stream_is_acknowledged_then_carries_tagged_updates()
     );
     assert_eq!(
         ack["params"]["notifications"],
-        json!({"resourceSubscriptions": ["test://static-text"]}),
-        "list changes are not offered: the lists never change"
+        json!({"resourceSubscriptions": ["test://static-text"], "toolsListChanged": true}),
+        "tool list changes are offered (tools may be added while serving)"
     );
     server.notify_resource_updated("test://static-binary");
     server.notify_resource_updated("test://static-text");

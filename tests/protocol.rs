@@ -139,7 +139,8 @@ async fn initialize_negotiates_the_legacy_version() {
     );
     assert_eq!(
         reply["result"]["capabilities"],
-        json!({"tools": {"listChanged": false}, "logging": {}})
+        json!({"tools": {"listChanged": true}, "logging": {}}),
+        "tools may be added and removed while serving"
     );
     assert_eq!(reply["result"]["instructions"], "be nice");
     assert!(reply["result"].get("resultType").is_none());
@@ -178,7 +179,7 @@ async fn discover_describes_the_modern_server() {
     assert_eq!(result["supportedVersions"], json!(["2026-07-28"]));
     assert_eq!(
         result["capabilities"]["tools"],
-        json!({"listChanged": false})
+        json!({"listChanged": true})
     );
     assert_eq!(result["cacheScope"], "public");
     assert!(result["ttlMs"].as_u64().is_some());

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use serde_json::Value;
 
+use super::catalog::Tools;
 use super::dispatch::{PendingCall, PendingRequest, ReplyFuture};
 use super::reply::{write_call_result, write_modern_result};
 use super::ServerInner;
@@ -27,13 +28,18 @@ pub(crate) type Outcome = std::thread::Result<Result<CallToolResult, BoxError>>;
 
 /// What a request runs: a tool call (the hot path, kept apart) or another method's handler.
 pub(crate) enum Work {
-    Tool { tool: usize, future: ToolFuture },
+    /// A tool call, with the tool's name (for its error messages; the tool itself may be
+    /// removed while the call runs).
+    Tool {
+        name: Arc<str>,
+        future: ToolFuture,
+    },
     Other(ReplyFuture),
 }
 
 /// How a [`Work`] ended.
 pub(crate) enum Done {
-    Tool { tool: usize, outcome: Outcome },
+    Tool { name: Arc<str>, outcome: Outcome },
     Other(std::thread::Result<Result<Value, ErrorObject>>),
 }
 
@@ -41,8 +47,8 @@ impl Work {
     /// Polls the work, turning a panic into an outcome instead of unwinding into the server.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
         match self {
-            Work::Tool { tool, future } => poll_guarded(future, cx).map(|outcome| Done::Tool {
-                tool: *tool,
+            Work::Tool { name, future } => poll_guarded(future, cx).map(|outcome| Done::Tool {
+                name: name.clone(),
                 outcome,
             }),
             Work::Other(future) => {
@@ -73,8 +79,8 @@ pub(crate) fn write_done(
         return write_result(out, id, &input_required);
     }
     match done {
-        Done::Tool { tool, outcome } => {
-            let result = call_result(server, tool, outcome);
+        Done::Tool { name, outcome } => {
+            let result = call_result(&name, outcome);
             write_call_result(out, id, era, result, server);
         }
         Done::Other(Ok(Ok(mut result))) if era.is_modern() => {
@@ -113,8 +119,7 @@ pub(crate) fn poll_guarded(future: &mut ToolFuture, cx: &mut Context<'_>) -> Pol
 }
 
 /// The result a call's outcome is answered with: failures and panics become `isError`.
-pub(crate) fn call_result(server: &ServerInner, tool: usize, outcome: Outcome) -> CallToolResult {
-    let name = &server.tools[tool].def().name;
+pub(crate) fn call_result(name: &str, outcome: Outcome) -> CallToolResult {
     match outcome {
         Ok(Ok(result)) => result,
         Ok(Err(err)) => failure_result(name, &*err),
@@ -141,15 +146,21 @@ pub(crate) struct RunningCall {
 
 impl RunningCall {
     /// Starts the call (a busy service makes it wait inside its own future).
-    pub(crate) fn start(server: Arc<ServerInner>, pending: PendingCall) -> RunningCall {
+    /// `tools` is the snapshot the call was dispatched with.
+    pub(crate) fn start(
+        server: Arc<ServerInner>,
+        tools: &Tools,
+        pending: PendingCall,
+    ) -> RunningCall {
         let PendingCall {
             id,
             era,
             tool,
+            name,
             call,
             context,
         } = pending;
-        let mut service = server.tools[tool].service();
+        let mut service = tools.list[tool].service();
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
             call_or_queue(&mut service, call, None)
                 .into_started()
@@ -163,7 +174,7 @@ impl RunningCall {
             id,
             era,
             context,
-            work: Some(Work::Tool { tool, future }),
+            work: Some(Work::Tool { name, future }),
         }
     }
 

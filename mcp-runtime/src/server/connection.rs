@@ -21,6 +21,7 @@ use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::call::{write_done, Done, Work};
+use super::catalog::Tools;
 use super::dispatch::{Action, Dispatcher, PendingCall, PendingRequest, Session};
 use super::lines::{Frame, LineBuffer};
 use super::rpc_batch::{self, BatchId, RpcBatches};
@@ -105,7 +106,9 @@ pub(crate) struct Connection<R, W> {
     writer: W,
     lines: LineBuffer,
     session: Session,
-    /// This connection's handle on each tool's service (services are polled `&mut`).
+    /// The tools this connection dispatches with, reloaded when the server's change.
+    tools: Arc<Tools>,
+    /// This connection's handle on each of `tools`' services (services are polled `&mut`).
     services: Vec<ToolService>,
     out: Vec<u8>,
     written: usize,
@@ -127,8 +130,10 @@ pub(crate) struct Connection<R, W> {
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     pub(crate) fn new(server: Arc<ServerInner>, reader: R, writer: W) -> Self {
         let session = Session::with_listener(server.listeners.register());
+        let tools = server.tools.load();
         Connection {
-            services: server.tools.iter().map(|tool| tool.service()).collect(),
+            services: tools.list.iter().map(|tool| tool.service()).collect(),
+            tools,
             lines: LineBuffer::new(server.max_message_bytes),
             server,
             reader,
@@ -308,6 +313,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 self.frames_waiting = true;
                 return Ok(());
             }
+            self.refresh_tools();
             let action = match self.lines.next_frame() {
                 None => {
                     self.frames_waiting = false;
@@ -323,6 +329,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 }
                 Some(Frame::Line(line)) => Dispatcher {
                     server: &self.server,
+                    tools: &self.tools,
                     session: &mut self.session,
                     out: &mut self.out,
                     outbox: &self.outbox,
@@ -344,6 +351,16 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             };
             self.act(action, None, cx);
             self.write_early(cx)?;
+        }
+    }
+
+    /// Takes the server's current tools if they changed since this connection last looked: one
+    /// atomic load per message while they do not (the common case), so the per-connection
+    /// services are rebuilt only after a change.
+    fn refresh_tools(&mut self) {
+        if self.server.tools.generation() != self.tools.generation {
+            self.tools = self.server.tools.load();
+            self.services = self.tools.list.iter().map(|tool| tool.service()).collect();
         }
     }
 
@@ -374,12 +391,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             ));
             return write_error(&mut self.out, None, &error);
         }
+        self.refresh_tools();
         let batch = self.rpc_batches.open();
         let mut written = Vec::new();
         for message in messages {
             written.clear();
             let action = Dispatcher {
                 server: &self.server,
+                tools: &self.tools,
                 session: &mut self.session,
                 out: &mut written,
                 outbox: &self.outbox,
@@ -401,6 +420,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             id,
             era,
             tool,
+            name,
             call,
             context,
         } = pending;
@@ -418,14 +438,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 .unwrap_or_else(|queued| Box::pin(queued))
         }));
         match started {
-            Ok(future) => self.start(id, era, batch, context, Work::Tool { tool, future }, cx),
+            Ok(future) => self.start(id, era, batch, context, Work::Tool { name, future }, cx),
             Err(panic) => self.finish(Finished {
                 id,
                 era,
                 batch,
                 context,
                 outcome: Some(Done::Tool {
-                    tool,
+                    name,
                     outcome: Err(panic),
                 }),
             }),

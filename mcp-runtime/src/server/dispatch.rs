@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::catalog::Tools;
 use super::fast_call::FastCall;
-use super::notify::Listener;
+use super::notify::{ListKind, Listener};
 use super::param_headers;
 use super::reply::write_modern_result;
 use super::ServerInner;
@@ -55,6 +56,17 @@ impl Session {
     pub(crate) fn set_listener(&mut self, listener: Arc<Listener>) {
         self.listener = Some(listener);
         self.client_requests = Some(Arc::default());
+        self.hear_list_changes();
+    }
+
+    /// An initialized legacy client with a listener is told when the server's lists change
+    /// (the capabilities say `listChanged: true`); before `initialize` it is not.
+    fn hear_list_changes(&self) {
+        if let (Some(listener), Some(_)) = (&self.listener, self.legacy_version) {
+            for kind in ListKind::ALL {
+                listener.want_list_changes(kind);
+            }
+        }
     }
 
     /// How this session's calls ask the client things (once it is initialized).
@@ -93,7 +105,10 @@ const BATCH_VERSION: &str = "2025-03-26";
 pub(crate) struct PendingCall {
     pub id: RequestId,
     pub era: Era,
+    /// The tool's position in the snapshot of the tools the message was dispatched with.
     pub tool: usize,
+    /// The tool's name: the reply needs it, and the tool may be removed while the call runs.
+    pub name: Arc<str>,
     pub call: ToolCall,
     /// The call's context, kept to cancel the call if it does not finish at once.
     pub context: RequestContext,
@@ -139,6 +154,9 @@ pub(crate) struct Mirrored<'h> {
 
 pub(crate) struct Dispatcher<'a> {
     pub server: &'a ServerInner,
+    /// The tools as they were when the message arrived (a change while it is handled does not
+    /// show it half a list).
+    pub tools: &'a Tools,
     pub session: &'a mut Session,
     pub out: &'a mut Vec<u8>,
     pub outbox: &'a Outbox,
@@ -428,20 +446,20 @@ impl Dispatcher<'_> {
         era: Era,
         params: CallToolParams<'_>,
     ) -> Reply<PendingCall> {
-        let Some(&index) = self.server.index.get(&*params.name) else {
+        let Some(&index) = self.tools.index.get(&*params.name) else {
             return Err(ErrorObject::invalid_params(format!(
                 "Unknown tool: {}",
                 params.name
             )));
         };
         if let Some(mirrored) = self.mirrored {
-            let header_params = &self.server.tool_header_params[index];
+            let header_params = &self.tools.header_params[index];
             if !header_params.is_empty() || !mirrored.params.is_empty() {
                 param_headers::check(header_params, params.arguments, &mirrored.params)?;
             }
         }
         let meta = params.meta.unwrap_or_default();
-        let required = &self.server.tools[index].def().required_client_capabilities;
+        let required = &self.tools.list[index].def().required_client_capabilities;
         if !required.is_empty() {
             let declared = match era {
                 Era::Modern => meta.client_capabilities.map(RawValue::get),
@@ -464,7 +482,7 @@ impl Dispatcher<'_> {
         let round = self.input_round(
             era,
             "tools/call",
-            || self.server.tools[index].def().name.clone(),
+            || self.tools.list[index].def().name.clone(),
             params.input_responses,
             params.request_state.as_deref(),
         )?;
@@ -477,7 +495,7 @@ impl Dispatcher<'_> {
             cache_control,
             self.client_link(era, Some(&meta), round),
         );
-        let tool = &self.server.tools[index];
+        let tool = &self.tools.list[index];
         let call = ToolCall::from_parts(
             tool.def().name.clone(),
             params.arguments.map(ToOwned::to_owned),
@@ -488,19 +506,21 @@ impl Dispatcher<'_> {
             id: id.clone(),
             era,
             tool: index,
+            name: tool.def().name.clone(),
             call,
             context,
         })
     }
 
     fn list_tools(&mut self, id: &RequestId, era: Era, cursor: Option<&str>) -> Reply<()> {
-        let entries = &self.server.tool_entries;
+        let entries = &self.tools.entries;
         self.list_page(id, era, cursor, "tools", entries)
     }
 
     fn initialize(&mut self, id: &RequestId, params: &InitializeParams<'_>) {
         let version = negotiate_legacy(&params.protocol_version);
         self.session.legacy_version = Some(version);
+        self.session.hear_list_changes();
         self.session.client_capabilities = params.capabilities.map(|raw| Arc::from(raw.get()));
         self.session.client_caps = params
             .capabilities

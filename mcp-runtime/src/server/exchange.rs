@@ -37,8 +37,10 @@ pub(crate) fn exchange(
     outbox: &Outbox,
 ) -> Exchanged {
     let mut reply = Vec::new();
+    let tools = server.tools.load();
     let mut dispatcher = Dispatcher {
         server,
+        tools: &tools,
         session,
         out: &mut reply,
         outbox,
@@ -56,7 +58,9 @@ pub(crate) fn exchange(
             failure,
             bad_meta,
         },
-        Action::Call(pending) => Exchanged::Call(RunningCall::start(server.clone(), pending)),
+        Action::Call(pending) => {
+            Exchanged::Call(RunningCall::start(server.clone(), &tools, pending))
+        }
         Action::Request(pending) => {
             Exchanged::Call(RunningCall::start_request(server.clone(), pending))
         }

@@ -1,6 +1,7 @@
 //! The MCP server: a builder, the shared server data, and serving connections.
 
 pub(crate) mod call;
+mod catalog;
 mod connection;
 mod dispatch;
 pub(crate) mod exchange;
@@ -15,14 +16,12 @@ mod reply;
 mod rpc_batch;
 mod surface;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -32,8 +31,9 @@ use crate::prompt::Prompt;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::messages::{meta_keys, Implementation};
 use crate::resource::Resource;
-use crate::tool::{is_valid_tool_name, BoxError, SharedState, Tool, ToolCall, ToolService};
+use crate::tool::{BoxError, SharedState, Tool, ToolCall, ToolService};
 use connection::{Connection, DEFAULT_SHUTDOWN_GRACE};
+use notify::ListKind;
 use surface::Surface;
 use tower::{Layer, Service};
 
@@ -61,6 +61,10 @@ pub enum BuildError {
         /// The argument named by the completer.
         argument: String,
     },
+    /// A resource or prompt was added while serving to a server built without any: it does not
+    /// declare the capability (`resources` or `prompts`), so clients would not ask for it.
+    #[error("the server was built without {0}, so it does not declare that capability; register one when building it")]
+    NotDeclared(&'static str),
     /// A tool takes `State<T>` but no `T` was registered with [`ServerBuilder::state`].
     #[error("tool `{tool}` takes State<{type_name}>, but no `{type_name}` was registered with ServerBuilder::state")]
     MissingState {
@@ -133,6 +137,26 @@ pub struct ServerBuilder {
     default_timeout: Option<Duration>,
     layers: Vec<ToolWrapper>,
     state_key: Option<StateKey>,
+}
+
+/// What a server does to each tool it registers, at build time and when one is added later.
+struct PrepareTool {
+    default_timeout: Option<Duration>,
+    layers: Vec<ToolWrapper>,
+}
+
+impl PrepareTool {
+    fn apply(&self, mut tool: Tool) -> Tool {
+        if let Some(timeout) = self.default_timeout {
+            if !tool.has_timeout() {
+                tool = tool.timeout(timeout);
+            }
+        }
+        for wrapper in &self.layers {
+            tool = (wrapper.0)(tool);
+        }
+        tool
+    }
 }
 
 /// A server-wide layer, applied to each tool when the server is built.
@@ -302,56 +326,17 @@ impl ServerBuilder {
     /// # Errors
     /// Duplicate or invalid tool names, and `State<T>` arguments whose `T` was not registered.
     pub fn build(mut self) -> Result<Server, BuildError> {
-        if let Some(timeout) = self.default_timeout {
-            self.tools = self
-                .tools
-                .into_iter()
-                .map(|tool| {
-                    if tool.has_timeout() {
-                        tool
-                    } else {
-                        tool.timeout(timeout)
-                    }
-                })
-                .collect();
-        }
-        for wrapper in &self.layers {
-            self.tools = self
-                .tools
-                .into_iter()
-                .map(|tool| (wrapper.0)(tool))
-                .collect();
-        }
-        let mut index =
-            HashMap::with_capacity_and_hasher(self.tools.len(), BuildHasherDefault::default());
-        let mut tool_entries = Vec::with_capacity(self.tools.len());
-        for (position, tool) in self.tools.iter().enumerate() {
-            let def = tool.def();
-            if !is_valid_tool_name(&def.name) {
-                return Err(BuildError::InvalidToolName(def.name.to_string()));
-            }
-            if index.insert(def.name.clone(), position).is_some() {
-                return Err(BuildError::DuplicateTool(def.name.to_string()));
-            }
-            if let Some(missing) = def
-                .state_requirements
-                .iter()
-                .find(|r| !self.state.contains(r.type_id))
-            {
-                return Err(BuildError::MissingState {
-                    tool: def.name.to_string(),
-                    type_name: missing.type_name,
-                });
-            }
-            tool_entries
-                .push(serde_json::value::to_raw_value(def).expect("a tool definition serializes"));
-        }
-        self.state.make_distinct();
-        let tool_header_params = self
-            .tools
-            .iter()
-            .map(|tool| param_headers::header_params(&tool.def().input_schema))
+        let prepare = PrepareTool {
+            default_timeout: self.default_timeout,
+            layers: std::mem::take(&mut self.layers),
+        };
+        self.tools = std::mem::take(&mut self.tools)
+            .into_iter()
+            .map(|tool| prepare.apply(tool))
             .collect();
+        let tools = catalog::Tools::build(std::mem::take(&mut self.tools), &self.state, 0)?;
+        self.tools = tools.list.clone();
+        self.state.make_distinct();
         self.make_cache_stores();
         let surface = Surface::build(self.resources, self.prompts, &self.state)?;
         let capabilities = surface.capabilities();
@@ -364,16 +349,9 @@ impl ServerBuilder {
                 capabilities,
                 info: self.info,
                 instructions: self.instructions,
-                tools: self.tools,
-                index,
-                tool_entries,
-                tool_header_params,
-                resources: surface.resources,
-                resource_entries: surface.resource_entries,
-                template_entries: surface.template_entries,
-                prompts: surface.prompts,
-                prompt_index: surface.prompt_index,
-                prompt_entries: surface.prompt_entries,
+                tools: catalog::ToolCatalog::new(tools),
+                prepare,
+                surface: surface::SurfaceCatalog::new(surface),
                 listeners: notify::Listeners::default(),
                 state: self.state,
                 state_key: self.state_key.unwrap_or_else(StateKey::random),
@@ -408,19 +386,13 @@ pub(crate) struct ServerInner {
     pub info: Implementation,
     pub instructions: Option<String>,
     pub capabilities: Value,
-    pub tools: Vec<Tool>,
-    pub index: HashMap<Arc<str>, usize, BuildHasherDefault<Fnv>>,
-    /// Each tool's `tools/list` entry, serialized once.
-    pub tool_entries: Vec<Box<RawValue>>,
-    /// Each tool's parameters mirrored into `Mcp-Param-*` headers (`x-mcp-header`).
-    pub tool_header_params: Vec<Vec<param_headers::HeaderParam>>,
-    /// Fixed resources first, then templates: a read goes to the first that serves its URI.
-    pub resources: Vec<Resource>,
-    pub resource_entries: Vec<Box<RawValue>>,
-    pub template_entries: Vec<Box<RawValue>>,
-    pub prompts: Vec<Prompt>,
-    pub prompt_index: HashMap<Arc<str>, usize>,
-    pub prompt_entries: Vec<Box<RawValue>>,
+    /// The tools, replaced whole when one is added or removed while serving.
+    pub tools: catalog::ToolCatalog,
+    /// What `build` did to each tool (default timeout, server-wide layers): `add_tool` does it
+    /// too.
+    prepare: PrepareTool,
+    /// The resources and prompts, replaced whole when one is added or removed while serving.
+    surface: surface::SurfaceCatalog,
     /// The clients that may hear unprompted notifications (resource updates).
     pub listeners: notify::Listeners,
     pub state: SharedState,
@@ -448,7 +420,7 @@ impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("info", &self.inner.info)
-            .field("tools", &self.inner.tools.len())
+            .field("tools", &self.inner.tools.load().list.len())
             .finish()
     }
 }
@@ -484,9 +456,143 @@ impl Server {
         self.inner.listeners.resource_updated(uri);
     }
 
-    /// The registered tools, in listing order.
-    pub fn tools(&self) -> &[Tool] {
-        &self.inner.tools
+    /// The tools registered now, in listing order (a copy: tools may be added and removed
+    /// while the server runs).
+    pub fn tools(&self) -> Vec<Tool> {
+        self.inner.tools.load().list.clone()
+    }
+
+    /// Registers a tool while the server runs, after the others: calls that arrive from now on
+    /// find it, and every client is told the list changed (`notifications/tools/list_changed`
+    /// to initialized legacy clients; an event on the `subscriptions/listen` streams that asked
+    /// for `toolsListChanged`). The server's default timeout and layers apply to it, as at
+    /// build time. A cached tool added this way keeps its results in a store of its own rather
+    /// than within the server's byte budget.
+    ///
+    /// ```
+    /// # use mcp_runtime::{CallToolResult, Server, Tool, ToolCall, ToolDef};
+    /// let server = Server::builder("s", "1").build().unwrap();
+    /// let def = ToolDef::new("ping", serde_json::Map::new());
+    /// let ping = Tool::from_fn(def, |_: ToolCall| async {
+    ///     Ok::<_, std::convert::Infallible>(CallToolResult::text("pong"))
+    /// });
+    /// server.add_tool(ping.clone()).unwrap();
+    /// assert!(server.add_tool(ping).is_err(), "names stay unique");
+    /// assert!(server.remove_tool("ping"));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::build`]: an invalid name, one already registered, or a `State<T>`
+    /// argument whose `T` the server does not have. Nothing changes then.
+    pub fn add_tool(&self, tool: Tool) -> Result<(), BuildError> {
+        let tool = self.inner.prepare.apply(tool);
+        self.inner.tools.change(&self.inner.state, |list| {
+            list.push(tool);
+            true
+        })?;
+        self.inner.listeners.list_changed(ListKind::Tools);
+        Ok(())
+    }
+
+    /// Unregisters the tool named `name` while the server runs; `false` when there is none.
+    /// Calls already running finish and are answered; later calls get "Unknown tool". Clients
+    /// are told the list changed, as with [`Server::add_tool`].
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = self.inner.tools.change(&self.inner.state, |list| {
+            let before = list.len();
+            list.retain(|tool| &*tool.def().name != name);
+            list.len() != before
+        });
+        // Removing leaves a list that was valid valid.
+        let removed = removed.unwrap_or(false);
+        if removed {
+            self.inner.listeners.list_changed(ListKind::Tools);
+        }
+        removed
+    }
+
+    /// Registers a resource or resource template while the server runs (after the others of
+    /// its kind), and tells clients the resource list changed (initialized legacy clients;
+    /// `subscriptions/listen` streams that asked for `resourcesListChanged`).
+    ///
+    /// ```
+    /// # use mcp_runtime::{Resource, Server};
+    /// let server = Server::builder("s", "1")
+    ///     .resource(Resource::text("app://status", "status", "text/plain", "ok"))
+    ///     .build()
+    ///     .unwrap();
+    /// server.add_resource(Resource::text("app://motd", "motd", "text/plain", "hi")).unwrap();
+    /// assert!(server.remove_resource("app://motd"));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::build`] (a URI already registered, a missing state, a completer for
+    /// an unknown variable), and [`BuildError::NotDeclared`] when the server was built without
+    /// resources. Nothing changes then.
+    pub fn add_resource(&self, resource: Resource) -> Result<(), BuildError> {
+        self.change_surface(ListKind::Resources, |resources, _| {
+            resources.push(resource);
+            true
+        })
+        .map(drop)
+    }
+
+    /// Unregisters the resource whose URI (or template, for a template) is `uri`; `false` when
+    /// there is none. Reads already running finish; clients are told the list changed.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        self.change_surface(ListKind::Resources, |resources, _| {
+            let before = resources.len();
+            resources.retain(|r| r.uri() != uri);
+            resources.len() != before
+        })
+        .unwrap_or(false)
+    }
+
+    /// Registers a prompt while the server runs (listed after the others), and tells clients
+    /// the prompt list changed (initialized legacy clients; `subscriptions/listen` streams that
+    /// asked for `promptsListChanged`).
+    ///
+    /// # Errors
+    /// As [`ServerBuilder::build`] (a name already registered, a missing state, a completer for
+    /// an unknown argument), and [`BuildError::NotDeclared`] when the server was built without
+    /// prompts. Nothing changes then.
+    pub fn add_prompt(&self, prompt: Prompt) -> Result<(), BuildError> {
+        self.change_surface(ListKind::Prompts, |_, prompts| {
+            prompts.push(prompt);
+            true
+        })
+        .map(drop)
+    }
+
+    /// Unregisters the prompt named `name`; `false` when there is none. Gets already running
+    /// finish; clients are told the list changed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        self.change_surface(ListKind::Prompts, |_, prompts| {
+            let before = prompts.len();
+            prompts.retain(|p| &*p.def().name != name);
+            prompts.len() != before
+        })
+        .unwrap_or(false)
+    }
+
+    fn change_surface(
+        &self,
+        kind: ListKind,
+        change: impl FnOnce(&mut Vec<Resource>, &mut Vec<Prompt>) -> bool,
+    ) -> Result<bool, BuildError> {
+        let capability = match kind {
+            ListKind::Resources => "resources",
+            ListKind::Prompts => "prompts",
+            ListKind::Tools => unreachable!("tools are not part of the surface"),
+        };
+        if self.inner.capabilities.get(capability).is_none() {
+            return Err(BuildError::NotDeclared(capability));
+        }
+        let changed = self.inner.surface.change(&self.inner.state, change)?;
+        if changed {
+            self.inner.listeners.list_changed(kind);
+        }
+        Ok(changed)
     }
 
     /// Serves one connection of newline-delimited JSON-RPC over `reader` and `writer`, until

@@ -1,10 +1,12 @@
 //! Notifications the server sends unprompted (legacy era): `notifications/resources/updated` for
 //! the resources a client subscribed to. Each stdio connection and each HTTP session has a
 //! [`Listener`]; `Server::notify_resource_updated` leaves a note with every listener subscribed
-//! to the URI, and the connection (or the session's `GET` stream) sends it.
+//! to the URI, and the connection (or the session's `GET` stream) sends it. Lists that change
+//! while serving (`Server::add_tool` ...) set a bit on every listener that asked for that list:
+//! however many changes happen before the client reads, it gets one notification per list.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
@@ -25,6 +27,34 @@ pub(crate) const MAX_SUBSCRIPTIONS: usize = 1024;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A list whose changes clients may be told of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListKind {
+    Tools,
+    Prompts,
+    Resources,
+}
+
+impl ListKind {
+    pub(crate) const ALL: [ListKind; 3] = [ListKind::Tools, ListKind::Prompts, ListKind::Resources];
+
+    fn bit(self) -> u8 {
+        match self {
+            ListKind::Tools => 1,
+            ListKind::Prompts => 2,
+            ListKind::Resources => 4,
+        }
+    }
+
+    fn method(self) -> &'static str {
+        match self {
+            ListKind::Tools => "notifications/tools/list_changed",
+            ListKind::Prompts => "notifications/prompts/list_changed",
+            ListKind::Resources => "notifications/resources/list_changed",
+        }
+    }
 }
 
 /// Every listener of one server.
@@ -50,6 +80,18 @@ impl Listeners {
             }
         }
     }
+
+    /// Tells every listener that asked for `kind` that the list changed.
+    pub(crate) fn list_changed(&self, kind: ListKind) {
+        let all: Vec<Arc<Listener>> = lock(&self.0).iter().filter_map(Weak::upgrade).collect();
+        for listener in all {
+            if listener.wanted.load(Ordering::Acquire) & kind.bit() != 0 {
+                listener.changed.fetch_or(kind.bit(), Ordering::AcqRel);
+                listener.pending.store(true, Ordering::Release);
+                listener.waker.wake();
+            }
+        }
+    }
 }
 
 /// One client's unprompted notifications: its subscriptions and what waits to be sent.
@@ -58,6 +100,11 @@ pub(crate) struct Listener {
     subscriptions: Mutex<HashSet<String>>,
     /// Updated URIs not yet sent, oldest first (each at most once).
     waiting: Mutex<VecDeque<String>>,
+    /// The lists (bits of [`ListKind`]) whose changes this client is told of.
+    wanted: AtomicU8,
+    /// The lists that changed since the client was last told: a bit each, so changes coalesce
+    /// and take no memory however many there are.
+    changed: AtomicU8,
     pending: AtomicBool,
     waker: AtomicWaker,
 }
@@ -71,6 +118,11 @@ impl Listener {
         }
         subscriptions.insert(uri.to_owned());
         true
+    }
+
+    /// From now on, tells this client when `kind` changes.
+    pub(crate) fn want_list_changes(&self, kind: ListKind) {
+        self.wanted.fetch_or(kind.bit(), Ordering::AcqRel);
     }
 
     pub(crate) fn unsubscribe(&self, uri: &str) {
@@ -107,15 +159,27 @@ impl Listener {
         if !self.pending.swap(false, Ordering::Acquire) {
             return false;
         }
-        let waiting = std::mem::take(&mut *lock(&self.waiting));
-        for uri in &waiting {
-            let mut params = json!({ "uri": uri });
+        let changed = self.changed.swap(0, Ordering::AcqRel);
+        let params = |mut params: Value| {
             if let Some(id) = subscription {
                 params["_meta"] = json!({ SUBSCRIPTION_ID: id });
             }
-            write_notification(out, "notifications/resources/updated", &params);
+            params
+        };
+        for kind in ListKind::ALL {
+            if changed & kind.bit() != 0 {
+                write_notification(out, kind.method(), &params(json!({})));
+            }
         }
-        !waiting.is_empty()
+        let waiting = std::mem::take(&mut *lock(&self.waiting));
+        for uri in &waiting {
+            write_notification(
+                out,
+                "notifications/resources/updated",
+                &params(json!({ "uri": uri })),
+            );
+        }
+        changed != 0 || !waiting.is_empty()
     }
 
     /// Completes when an update waits (or at once if one already does).
@@ -158,5 +222,28 @@ mod tests {
         assert_eq!(lock(&listeners.0).len(), 2);
         listeners.register();
         assert_eq!(lock(&listeners.0).len(), 2, "dropped listeners are swept");
+    }
+
+    #[test]
+    fn list_changes_reach_who_asked_once_per_list() {
+        let listeners = Listeners::default();
+        let (a, b) = (listeners.register(), listeners.register());
+        a.want_list_changes(ListKind::Tools);
+        a.want_list_changes(ListKind::Prompts);
+        for _ in 0..5 {
+            listeners.list_changed(ListKind::Tools);
+        }
+        listeners.list_changed(ListKind::Resources);
+        assert!(!b.collect(&mut Vec::new()), "b asked for nothing");
+        let mut out = Vec::new();
+        assert!(a.collect_for(&mut out, Some(&json!(7))));
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("notifications/tools/list_changed"), "{text}");
+        assert!(
+            text.contains(r#""io.modelcontextprotocol/subscriptionId":7"#),
+            "{text}"
+        );
+        assert!(!a.collect(&mut Vec::new()), "nothing left once collected");
     }
 }

@@ -12,7 +12,7 @@ use tower::ServiceExt;
 use super::dispatch::{
     optional_params, required_params, Action, Dispatcher, PendingRequest, Reply,
 };
-use super::notify::{MAX_SUBSCRIPTIONS, SUBSCRIPTION_ID};
+use super::notify::{ListKind, MAX_SUBSCRIPTIONS, SUBSCRIPTION_ID};
 use crate::completion::{CompleteResult, CompletionRequest};
 use crate::context::input::InputRound;
 use crate::context::{CacheControl, RequestContext};
@@ -153,7 +153,9 @@ impl Dispatcher<'_> {
         let declared = |capability: &str| server.capabilities.get(capability).is_some();
         let family = method.split('/').next().unwrap_or_default();
         let capability = match family {
-            "resources" | "subscriptions" => "resources",
+            "resources" => "resources",
+            // Every server has a tool list that may change, so every server can be listened to.
+            "subscriptions" => "tools",
             "prompts" => "prompts",
             "completion" => "completions",
             _ => return None,
@@ -163,10 +165,11 @@ impl Dispatcher<'_> {
         }
         let reply = match method {
             "resources/list" | "resources/templates/list" | "prompts/list" => {
+                let surface = server.surface.load();
                 let (key, entries) = match method {
-                    "resources/list" => ("resources", &server.resource_entries),
-                    "resources/templates/list" => ("resourceTemplates", &server.template_entries),
-                    _ => ("prompts", &server.prompt_entries),
+                    "resources/list" => ("resources", &surface.resource_entries),
+                    "resources/templates/list" => ("resourceTemplates", &surface.template_entries),
+                    _ => ("prompts", &surface.prompt_entries),
                 };
                 self.list(id, params, key, entries)
             }
@@ -199,8 +202,8 @@ impl Dispatcher<'_> {
         let params: ReadParams<'_> = required_params(params)?;
         self.check_mirrored_name(&params.uri)?;
         let era = self.era(params.meta.as_ref())?;
-        let found = self
-            .server
+        let surface = self.server.surface.load();
+        let found = surface
             .resources
             .iter()
             .find_map(|r| r.serves(&params.uri).map(|vars| (r, vars)));
@@ -279,6 +282,8 @@ impl Dispatcher<'_> {
         } else {
             if !self
                 .server
+                .surface
+                .load()
                 .resources
                 .iter()
                 .any(|r| r.serves(&params.uri).is_some())
@@ -301,14 +306,21 @@ impl Dispatcher<'_> {
 
     /// `subscriptions/listen` (`2026-07-28`): a stream that stays open, acknowledged first,
     /// carrying `notifications/resources/updated` for the URIs asked for, each tagged with the
-    /// subscription's id. List-changed notifications are not offered: the server's lists do not
-    /// change while it serves, so the acknowledgment leaves them out.
+    /// subscription's id, and the list-changed notifications the filter asked for
+    /// (`toolsListChanged`, `promptsListChanged`, `resourcesListChanged`; each list may change
+    /// while serving). Lists the server does not have are not acknowledged.
     fn listen(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase")]
         struct Filter {
             #[serde(default)]
             resource_subscriptions: Vec<String>,
+            #[serde(default)]
+            tools_list_changed: bool,
+            #[serde(default)]
+            prompts_list_changed: bool,
+            #[serde(default)]
+            resources_list_changed: bool,
         }
         #[derive(Deserialize, Default)]
         struct ListenParams<'a> {
@@ -325,6 +337,34 @@ impl Dispatcher<'_> {
                 "Method not found: subscriptions/listen belongs to 2026-07-28 (use resources/subscribe)",
             ));
         }
+        // The lists the client asked to hear of, among those the server has (and so may
+        // change): only those are acknowledged.
+        let has = |capability: &str| self.server.capabilities.get(capability).is_some();
+        let filter = &params.notifications;
+        let lists: Vec<(ListKind, &str)> = [
+            (
+                filter.tools_list_changed,
+                ListKind::Tools,
+                "toolsListChanged",
+                true,
+            ),
+            (
+                filter.prompts_list_changed,
+                ListKind::Prompts,
+                "promptsListChanged",
+                has("prompts"),
+            ),
+            (
+                filter.resources_list_changed,
+                ListKind::Resources,
+                "resourcesListChanged",
+                has("resources"),
+            ),
+        ]
+        .into_iter()
+        .filter(|&(asked, _, _, offered)| asked && offered)
+        .map(|(_, kind, key, _)| (kind, key))
+        .collect();
         let uris = params.notifications.resource_subscriptions;
         if uris.len() > MAX_SUBSCRIPTIONS {
             return Err(ErrorObject::invalid_params(format!(
@@ -335,10 +375,16 @@ impl Dispatcher<'_> {
         for uri in &uris {
             listener.subscribe(uri);
         }
+        for &(kind, _) in &lists {
+            listener.want_list_changes(kind);
+        }
         let context = self.request_context(id, era, params.meta.as_ref(), None);
         let subscription = serde_json::to_value(id).unwrap_or(Value::Null);
         let mut ack = Vec::new();
         let mut filter = serde_json::Map::new();
+        for &(_, key) in &lists {
+            filter.insert(key.into(), json!(true));
+        }
         if !uris.is_empty() {
             filter.insert("resourceSubscriptions".into(), json!(uris));
         }
@@ -385,13 +431,14 @@ impl Dispatcher<'_> {
         let params: GetPromptParams<'_> = required_params(params)?;
         self.check_mirrored_name(&params.name)?;
         let era = self.era(params.meta.as_ref())?;
-        let Some(&index) = self.server.prompt_index.get(params.name.as_str()) else {
+        let surface = self.server.surface.load();
+        let Some(&index) = surface.prompt_index.get(params.name.as_str()) else {
             return Err(ErrorObject::invalid_params(format!(
                 "Unknown prompt: {}",
                 params.name
             )));
         };
-        let prompt = &self.server.prompts[index];
+        let prompt = &surface.prompts[index];
         let arguments = params.arguments.unwrap_or_default();
         if let Some(missing) = prompt
             .def()
@@ -433,17 +480,18 @@ impl Dispatcher<'_> {
     fn complete(&mut self, id: &RequestId, params: Option<&RawValue>) -> Reply<Action> {
         let params: CompleteParams<'_> = required_params(params)?;
         let era = self.era(params.meta.as_ref())?;
+        let surface = self.server.surface.load();
         let completers = match &params.reference {
             Reference::Prompt { name } => {
-                let Some(&index) = self.server.prompt_index.get(name.as_str()) else {
+                let Some(&index) = surface.prompt_index.get(name.as_str()) else {
                     return Err(ErrorObject::invalid_params(format!(
                         "Unknown prompt: {name}"
                     )));
                 };
-                &self.server.prompts[index].completers
+                &surface.prompts[index].completers
             }
             Reference::Resource { uri } => {
-                let template = self.server.resources.iter().find(|r| {
+                let template = surface.resources.iter().find(|r| {
                     matches!(&*r.kind, ResourceKind::Template { def, .. } if def.uri_template == *uri)
                 });
                 match template {

@@ -1,7 +1,10 @@
-//! The resources and prompts of a server, checked and listed once when it is built.
+//! The resources and prompts of a server: checked and listed when it is built, and again (as a
+//! new snapshot, copy-on-write) each time one is added or removed while it serves.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::{ArcSwap, Guard};
 
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -82,14 +85,20 @@ impl Surface {
         })
     }
 
-    /// The server's capabilities: tools and logging always, the rest when the server has them.
+    /// The resources and prompts, in the order `build` takes them.
+    fn lists(&self) -> (Vec<Resource>, Vec<Prompt>) {
+        (self.resources.clone(), self.prompts.clone())
+    }
+
+    /// The server's capabilities: tools and logging always, the rest when the server has them
+    /// (every list may change while serving).
     pub fn capabilities(&self) -> Value {
-        let mut capabilities = json!({"tools": {"listChanged": false}, "logging": {}});
+        let mut capabilities = json!({"tools": {"listChanged": true}, "logging": {}});
         if !self.resources.is_empty() {
-            capabilities["resources"] = json!({"subscribe": true, "listChanged": false});
+            capabilities["resources"] = json!({"subscribe": true, "listChanged": true});
         }
         if !self.prompts.is_empty() {
-            capabilities["prompts"] = json!({"listChanged": false});
+            capabilities["prompts"] = json!({"listChanged": true});
         }
         let completes = self.prompts.iter().any(|p| !p.completers.is_empty())
             || self.resources.iter().any(|r| !r.completers.is_empty());
@@ -128,4 +137,43 @@ fn check_completers<T>(
 /// A definition serialized once, for the list methods.
 fn entry<T: serde::Serialize>(def: &T) -> Box<RawValue> {
     serde_json::value::to_raw_value(def).expect("a definition serializes")
+}
+
+/// The current [`Surface`] of a server.
+pub(super) struct SurfaceCatalog {
+    current: ArcSwap<Surface>,
+    /// Serializes changes, so that two concurrent ones cannot both start from the same
+    /// snapshot and lose one of them.
+    changes: Mutex<()>,
+}
+
+impl SurfaceCatalog {
+    pub fn new(surface: Surface) -> Self {
+        SurfaceCatalog {
+            current: ArcSwap::from_pointee(surface),
+            changes: Mutex::new(()),
+        }
+    }
+
+    /// The current snapshot, for one message.
+    pub fn load(&self) -> Guard<Arc<Surface>> {
+        self.current.load()
+    }
+
+    /// Publishes the snapshot `change` makes of the current lists; `Ok(false)` when it made no
+    /// change (nothing is published then).
+    pub fn change(
+        &self,
+        state: &SharedState,
+        change: impl FnOnce(&mut Vec<Resource>, &mut Vec<Prompt>) -> bool,
+    ) -> Result<bool, BuildError> {
+        let _changing = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut resources, mut prompts) = self.current.load().lists();
+        if !change(&mut resources, &mut prompts) {
+            return Ok(false);
+        }
+        let surface = Surface::build(resources, prompts, state)?;
+        self.current.store(Arc::new(surface));
+        Ok(true)
+    }
 }

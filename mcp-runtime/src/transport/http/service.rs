@@ -428,7 +428,8 @@ impl Endpoint {
         }
     }
 
-    /// `GET`: a session's stream of unprompted notifications (resource updates), or, with
+    /// `GET`: a session's stream of unprompted notifications (resource updates, tool list
+    /// changes), or, with
     /// `Last-Event-ID`, the resumption of a call's stream.
     async fn get(&self, headers: &HeaderMap) -> Response<HttpBody> {
         let Some(session_id) = header(headers, &MCP_SESSION_ID) else {
@@ -452,14 +453,8 @@ impl Endpoint {
             );
         };
         let Some(last) = header(headers, &LAST_EVENT_ID) else {
-            if self.server.resources.is_empty() {
-                // Resource updates are all the server sends unprompted.
-                return response::method_not_allowed(
-                    "POST, DELETE",
-                    "Method not allowed: this server has nothing to send unprompted (no \
-                     resources to subscribe to), so it has no standalone stream",
-                );
-            }
+            // Every server may send unprompted: its tools may be added and removed while it
+            // serves (`notifications/tools/list_changed`), besides resource updates.
             let keep_alive = self.config.keep_alive_interval;
             return match sse::standalone(session, keep_alive) {
                 Some(events) => response::sse(HttpBody::events(events)),
