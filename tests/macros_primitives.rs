@@ -527,3 +527,31 @@ async fn reads_are_cached_and_reads_and_gets_time_out() {
         late.message
     );
 }
+
+static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One read at a time.
+#[resource("single://{id}", concurrency = 1)]
+async fn single(id: u32) -> String {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = RUNNING.fetch_add(1, SeqCst) + 1;
+    MOST.fetch_max(now, SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    RUNNING.fetch_sub(1, SeqCst);
+    id.to_string()
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_beyond_the_concurrency_limit_wait_their_turn() {
+    let server = Server::builder("single", "1")
+        .resource(single::resource())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let reads =
+        (0..5).map(|id| client.request("resources/read", json!({"uri": format!("single://{id}")})));
+    let results = futures_util::future::join_all(reads).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(MOST.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

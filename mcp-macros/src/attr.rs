@@ -306,7 +306,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<u64> {
     number.checked_mul(unit)
 }
 
-fn count_value(meta: &Meta) -> syn::Result<Count> {
+pub(crate) fn count_value(meta: &Meta) -> syn::Result<Count> {
     let key = meta
         .path()
         .get_ident()

@@ -6,7 +6,9 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Meta, Token};
 
 use super::kind::Kind;
-use crate::attr::{duration_value, set_once_in, string_value, DurationForm, Millis};
+use crate::attr::{
+    count_value, duration_value, set_once_in, string_value, Count, DurationForm, Millis,
+};
 
 /// The options of one `#[prompt]` or `#[resource]`, as written.
 #[derive(Default)]
@@ -24,6 +26,8 @@ pub(crate) struct PrimitiveOptions {
     pub timeout: Option<Millis>,
     /// `cache_ttl = 60` (resources only): caches successful reads.
     pub cache_ttl: Option<Millis>,
+    /// `concurrency = N`: at most N reads or gets at once; more wait.
+    pub concurrency: Option<Count>,
 }
 
 /// `argument = completer` in `complete(...)`.
@@ -79,8 +83,10 @@ impl PrimitiveOptions {
     fn set(&mut self, meta: &Meta, kind: Kind) -> syn::Result<()> {
         let within = kind.attribute();
         let expected = match kind {
-            Kind::Prompt => "name, title, description, complete, timeout",
-            Kind::Resource => "name, title, description, mime_type, complete, timeout, cache_ttl",
+            Kind::Prompt => "name, title, description, complete, timeout, concurrency",
+            Kind::Resource => {
+                "name, title, description, mime_type, complete, timeout, cache_ttl, concurrency"
+            }
         };
         let path = meta.path();
         let key = path.get_ident().map(ToString::to_string);
@@ -119,6 +125,9 @@ impl PrimitiveOptions {
                 duration_value(meta, DurationForm::Text)?,
                 meta,
             ),
+            Some("concurrency") => {
+                set_once_in(within, &mut self.concurrency, count_value(meta)?, meta)
+            }
             Some("cache_ttl") if kind == Kind::Resource => set_once_in(
                 within,
                 &mut self.cache_ttl,

@@ -125,7 +125,13 @@ pub(crate) fn expand(primitive: &PrimitiveFn) -> TokenStream {
         let duration = millis(ttl.value);
         quote!(let __built = __built.cached(#duration);)
     });
-    let layers = quote!(#timeout #cache);
+    let concurrency = primitive.options.concurrency.map(|limit| {
+        let limit = usize::try_from(limit.value).unwrap_or(usize::MAX);
+        quote!(let __built = __built.concurrency_limit(#limit);)
+    });
+    // Innermost first: the slot, then the timeout (which covers the wait for a slot), then the
+    // cache (hits need neither).
+    let layers = quote!(#concurrency #timeout #cache);
 
     let (method, built_type, request_type, future_type, convert, build, what) = match kind {
         Kind::Prompt => (

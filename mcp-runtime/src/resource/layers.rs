@@ -87,7 +87,20 @@ impl Resource {
     }
 }
 
+impl Resource {
+    /// Reads at most `limit` at once (for every connection together); more wait for a slot,
+    /// bounded by the resource's timeout when it has one. (`#[resource("...", concurrency = 4)]`)
+    pub fn concurrency_limit(self, limit: usize) -> Self {
+        self.layer(tower::limit::ConcurrencyLimitLayer::new(limit.max(1)))
+    }
+}
+
 impl Prompt {
+    /// Renders at most `limit` at once; more wait for a slot. (`#[prompt(concurrency = 4)]`)
+    pub fn concurrency_limit(self, limit: usize) -> Self {
+        self.layer(tower::limit::ConcurrencyLimitLayer::new(limit.max(1)))
+    }
+
     /// Bounds every `prompts/get` to `duration`: one still running then is dropped and
     /// answered with an error saying it timed out. (`#[prompt(timeout = "5s")]`)
     pub fn timeout(self, duration: Duration) -> Self {
