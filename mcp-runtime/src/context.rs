@@ -148,7 +148,9 @@ impl ContextInner {
         let mut notes = lock(&self.notes);
         notes.listed = false;
         notes.closed |= close;
-        for line in notes.logs.drain(..) {
+        // `pop_front` rather than `drain`: every reply passes here, nearly always with nothing
+        // queued, and an empty drain still builds and drops its guard.
+        while let Some(line) = notes.logs.pop_front() {
             out.extend_from_slice(&line);
         }
         if notes.dropped_logs > 0 {
@@ -170,7 +172,7 @@ impl ContextInner {
         let Some(token) = &self.progress_token else {
             return;
         };
-        for pending in notes.progress.drain(..) {
+        while let Some(pending) = notes.progress.pop_front() {
             write_notification(
                 out,
                 "notifications/progress",
