@@ -148,9 +148,7 @@ impl ContextInner {
         let mut notes = lock(&self.notes);
         notes.listed = false;
         notes.closed |= close;
-        // `pop_front` rather than `drain`: every reply passes here, nearly always with nothing
-        // queued, and an empty drain still builds and drops its guard.
-        while let Some(line) = notes.logs.pop_front() {
+        for line in notes.logs.drain(..) {
             out.extend_from_slice(&line);
         }
         if notes.dropped_logs > 0 {
@@ -172,7 +170,7 @@ impl ContextInner {
         let Some(token) = &self.progress_token else {
             return;
         };
-        while let Some(pending) = notes.progress.pop_front() {
+        for pending in notes.progress.drain(..) {
             write_notification(
                 out,
                 "notifications/progress",
