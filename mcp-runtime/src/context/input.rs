@@ -9,7 +9,6 @@
 //!
 //! [`ServerBuilder::request_state_key`]: crate::ServerBuilder::request_state_key
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -90,22 +89,23 @@ pub(crate) struct InputRound {
     /// The method and its target (tool, prompt, URI): what a `requestState` is bound to.
     method: &'static str,
     target: Arc<str>,
-    /// Boxed, like `asked`: every stateless call carries a round, and most have no answers
-    /// and ask nothing, so the round stays small (it is moved into each call's context).
+    /// What is rare stays boxed: every stateless call carries a round, moved into its
+    /// context, and most have no answers and ask nothing.
     answers: Option<Box<Map<String, Value>>>,
-    asked: Mutex<Option<Box<Map<String, Value>>>>,
-    /// The keys whose answers the handler read: only those travel on in the next state, so a
-    /// client cannot grow it with answers to questions never asked.
-    used: Mutex<Vec<String>>,
-    /// Set with the first request asked: most calls ask nothing, and answering them checks
-    /// this flag, not the lock.
-    asked_any: AtomicBool,
+    asked: Mutex<Option<Box<Asked>>>,
+}
+
+/// What a round's handler asked for, and which answers it read: only those travel on in the
+/// next state, so a client cannot grow it with answers to questions never asked.
+#[derive(Debug, Default)]
+struct Asked {
+    requests: Map<String, Value>,
+    used: Vec<String>,
 }
 
 impl InputRound {
     /// A round of `method` on `target`, with the client's `inputResponses` and the
-    /// `requestState` it echoed (checked here). Allocates nothing when both are absent (every
-    /// stateless call has a round, in case its handler asks).
+    /// `requestState` it echoed (checked here). Allocates nothing when both are absent.
     ///
     /// # Errors
     /// A `requestState` that fails its check, or `inputResponses` that are not an object.
@@ -116,6 +116,15 @@ impl InputRound {
         responses: Option<&serde_json::value::RawValue>,
         state: Option<&str>,
     ) -> Result<Self, ErrorObject> {
+        if state.is_none() && responses.is_none() {
+            // The common case, without building (and hashing for) an empty map.
+            return Ok(InputRound {
+                method,
+                target,
+                answers: None,
+                asked: Mutex::default(),
+            });
+        }
         let mut answers = match state {
             Some(state) => key.open(&scope(method, &target), state)?,
             None => Map::new(),
@@ -130,17 +139,19 @@ impl InputRound {
             target,
             answers: (!answers.is_empty()).then(|| Box::new(answers)),
             asked: Mutex::default(),
-            used: Mutex::default(),
-            asked_any: AtomicBool::new(false),
         })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Asked>>> {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The client's answer to the input request `key`, if it gave one.
     pub(crate) fn answer(&self, key: &str) -> Option<&Value> {
         let answer = self.answers.as_ref()?.get(key)?;
-        self.used
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.lock()
+            .get_or_insert_with(Box::default)
+            .used
             .push(key.to_owned());
         Some(answer)
     }
@@ -149,33 +160,27 @@ impl InputRound {
     pub(crate) fn ask(&self, key: &str, method: &str, params: Value) {
         self.lock()
             .get_or_insert_with(Box::default)
+            .requests
             .insert(key.to_owned(), json!({"method": method, "params": params}));
-        self.asked_any.store(true, Ordering::Release);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Map<String, Value>>>> {
-        self.asked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The `input_required` result (its state signed with `key`), when the handler asked for
     /// input it did not get.
     pub(crate) fn input_required(&self, key: &StateKey) -> Option<Value> {
-        if !self.asked_any.load(Ordering::Acquire) {
-            return None;
-        }
         let asked = self.lock();
-        let asked = asked.as_deref().filter(|asked| !asked.is_empty())?;
-        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let asked = asked
+            .as_deref()
+            .filter(|asked| !asked.requests.is_empty())?;
         let answers: Map<String, Value> = self
             .answers
             .iter()
             .flat_map(|answers| answers.iter())
-            .filter(|(key, _)| used.contains(key))
+            .filter(|(key, _)| asked.used.contains(key))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         Some(json!({
             "resultType": "input_required",
-            "inputRequests": asked,
+            "inputRequests": asked.requests,
             "requestState": key.seal(&scope(self.method, &self.target), &answers),
         }))
     }
