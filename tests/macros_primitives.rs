@@ -555,3 +555,44 @@ async fn reads_beyond_the_concurrency_limit_wait_their_turn() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(MOST.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// Two reads a second.
+#[resource("limited://{id}", rate_limit = "2/s")]
+async fn limited(id: u32) -> String {
+    id.to_string()
+}
+
+/// Two gets a second.
+#[prompt(rate_limit = "2/s")]
+async fn limited_prompt() -> &'static str {
+    "ok"
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_and_gets_over_the_rate_wait_their_turn() {
+    let server = Server::builder("limited", "1")
+        .resource(limited::resource())
+        .prompt(limited_prompt::prompt())
+        .build()
+        .unwrap();
+    let client = server.connect_in_memory().modern();
+    let started = tokio::time::Instant::now();
+    let reads = (0..4)
+        .map(|id| client.request("resources/read", json!({"uri": format!("limited://{id}")})));
+    assert!(futures_util::future::join_all(reads)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(1),
+        "4 reads at 2/s took {waited:?}"
+    );
+    let started = tokio::time::Instant::now();
+    let gets = (0..3).map(|_| client.request("prompts/get", json!({"name": "limited_prompt"})));
+    assert!(futures_util::future::join_all(gets)
+        .await
+        .iter()
+        .all(Result::is_ok));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+}

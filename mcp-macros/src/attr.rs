@@ -335,7 +335,7 @@ pub(crate) fn count_value(meta: &Meta) -> syn::Result<Count> {
     }
 }
 
-fn rate_value(meta: &Meta) -> syn::Result<Rate> {
+pub(crate) fn rate_value(meta: &Meta) -> syn::Result<Rate> {
     const FORM: &str = "`rate_limit` takes calls per period, as in `rate_limit = \"10/s\"` or \
                         `rate_limit = \"100/5m\"` (periods in `ms`, `s`, `m` or `h`)";
     let lit = string_value(meta, "rate_limit = \"10/s\"")

@@ -7,7 +7,8 @@ use syn::{Expr, Ident, LitStr, Meta, Token};
 
 use super::kind::Kind;
 use crate::attr::{
-    count_value, duration_value, set_once_in, string_value, Count, DurationForm, Millis,
+    count_value, duration_value, rate_value, set_once_in, string_value, Count, DurationForm,
+    Millis, Rate,
 };
 
 /// The options of one `#[prompt]` or `#[resource]`, as written.
@@ -28,6 +29,8 @@ pub(crate) struct PrimitiveOptions {
     pub cache_ttl: Option<Millis>,
     /// `concurrency = N`: at most N reads or gets at once; more wait.
     pub concurrency: Option<Count>,
+    /// `rate_limit = "10/s"`: at most that many reads or gets start in any window.
+    pub rate_limit: Option<Rate>,
 }
 
 /// `argument = completer` in `complete(...)`.
@@ -83,9 +86,10 @@ impl PrimitiveOptions {
     fn set(&mut self, meta: &Meta, kind: Kind) -> syn::Result<()> {
         let within = kind.attribute();
         let expected = match kind {
-            Kind::Prompt => "name, title, description, complete, timeout, concurrency",
+            Kind::Prompt => "name, title, description, complete, timeout, concurrency, rate_limit",
             Kind::Resource => {
-                "name, title, description, mime_type, complete, timeout, cache_ttl, concurrency"
+                "name, title, description, mime_type, complete, timeout, cache_ttl, concurrency, \
+                 rate_limit"
             }
         };
         let path = meta.path();
@@ -127,6 +131,9 @@ impl PrimitiveOptions {
             ),
             Some("concurrency") => {
                 set_once_in(within, &mut self.concurrency, count_value(meta)?, meta)
+            }
+            Some("rate_limit") => {
+                set_once_in(within, &mut self.rate_limit, rate_value(meta)?, meta)
             }
             Some("cache_ttl") if kind == Kind::Resource => set_once_in(
                 within,

@@ -129,9 +129,14 @@ pub(crate) fn expand(primitive: &PrimitiveFn) -> TokenStream {
         let limit = usize::try_from(limit.value).unwrap_or(usize::MAX);
         quote!(let __built = __built.concurrency_limit(#limit);)
     });
-    // Innermost first: the slot, then the timeout (which covers the wait for a slot), then the
-    // cache (hits need neither).
-    let layers = quote!(#concurrency #timeout #cache);
+    let rate_limit = primitive.options.rate_limit.as_ref().map(|rate| {
+        let calls = rate.calls;
+        let period = millis(rate.period_ms);
+        quote!(let __built = __built.rate_limit(#calls, #period);)
+    });
+    // Innermost first, as #[tool] orders them: the rate turn (taken after the slot), the slot,
+    // the timeout (which covers both waits), then the cache (hits need none of them).
+    let layers = quote!(#rate_limit #concurrency #timeout #cache);
 
     let (method, built_type, request_type, future_type, convert, build, what) = match kind {
         Kind::Prompt => (

@@ -56,6 +56,13 @@ impl RateLimitLayer {
     }
 }
 
+impl RateLimitLayer {
+    /// The budget, for the layers of reads and gets (which are not tool calls).
+    pub(crate) fn limiter(&self) -> Limiter {
+        self.limiter.clone()
+    }
+}
+
 impl<S> Layer<S> for RateLimitLayer {
     type Service = RateLimit<S>;
 
@@ -69,7 +76,7 @@ impl<S> Layer<S> for RateLimitLayer {
 
 /// The shared budget of a [`RateLimitLayer`].
 #[derive(Clone, Debug)]
-struct Limiter(Arc<Window>);
+pub(crate) struct Limiter(Arc<Window>);
 
 #[derive(Debug)]
 struct Window {
@@ -84,7 +91,7 @@ struct Window {
 
 impl Limiter {
     /// Waits for this call's turn to start, and records the start.
-    async fn turn(&self) {
+    pub(crate) async fn turn(&self) {
         let window = &*self.0;
         let _head = window.head.acquire().await.expect("never closed");
         loop {

@@ -10,6 +10,7 @@ use tower::ServiceExt;
 
 use super::{ReadResourceResult, Resource, ResourceRead};
 use crate::context::RequestContext;
+use crate::layer::rate_limit::RateLimitLayer;
 use crate::layer::Human;
 use crate::prompt::{Prompt, PromptGet};
 use crate::protocol::jsonrpc::{ErrorObject, INTERNAL_ERROR};
@@ -88,6 +89,24 @@ impl Resource {
 }
 
 impl Resource {
+    /// Lets at most `calls` reads start in any window of `period` (for every connection
+    /// together); more wait their turn in arrival order. (`#[resource("...", rate_limit = "10/s")]`)
+    pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
+        let limiter = RateLimitLayer::new(calls, period).limiter();
+        self.layer(tower::layer::layer_fn(
+            move |inner: super::ResourceService| {
+                let limiter = limiter.clone();
+                tower::service_fn(move |read: ResourceRead| {
+                    let (limiter, inner) = (limiter.clone(), inner.clone());
+                    async move {
+                        limiter.turn().await;
+                        inner.oneshot(read).await
+                    }
+                })
+            },
+        ))
+    }
+
     /// Reads at most `limit` at once (for every connection together); more wait for a slot,
     /// bounded by the resource's timeout when it has one. (`#[resource("...", concurrency = 4)]`)
     pub fn concurrency_limit(self, limit: usize) -> Self {
@@ -96,6 +115,24 @@ impl Resource {
 }
 
 impl Prompt {
+    /// Lets at most `calls` gets start in any window of `period`; more wait their turn.
+    /// (`#[prompt(rate_limit = "10/s")]`)
+    pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
+        let limiter = RateLimitLayer::new(calls, period).limiter();
+        self.layer(tower::layer::layer_fn(
+            move |inner: crate::prompt::PromptService| {
+                let limiter = limiter.clone();
+                tower::service_fn(move |get: PromptGet| {
+                    let (limiter, inner) = (limiter.clone(), inner.clone());
+                    async move {
+                        limiter.turn().await;
+                        inner.oneshot(get).await
+                    }
+                })
+            },
+        ))
+    }
+
     /// Renders at most `limit` at once; more wait for a slot. (`#[prompt(concurrency = 4)]`)
     pub fn concurrency_limit(self, limit: usize) -> Self {
         self.layer(tower::limit::ConcurrencyLimitLayer::new(limit.max(1)))
