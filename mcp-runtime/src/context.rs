@@ -6,7 +6,7 @@ pub(crate) mod input;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Waker;
 
 use futures_util::task::AtomicWaker;
@@ -23,6 +23,7 @@ pub use client::{
 use crate::protocol::jsonrpc::{write_notification, RequestId};
 use crate::protocol::messages::{LogLevel, LogMessageParams, ProgressParams};
 use crate::protocol::version::Era;
+use crate::sync::lock;
 
 /// Log messages a call may have waiting for the client; beyond this they are dropped (and
 /// counted) until the client catches up.
@@ -83,6 +84,7 @@ struct OutboxShared {
 }
 
 impl Outbox {
+    #[cfg(any(test, feature = "http"))]
     pub(crate) fn new() -> Outbox {
         Outbox(Arc::default())
     }
@@ -156,10 +158,6 @@ impl Notes {
         self.next_seq += 1;
         self.next_seq
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What a tool knows about the request it serves, and its way to talk back while it runs.

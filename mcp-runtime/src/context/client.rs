@@ -82,21 +82,31 @@ impl ClientCaps {
     /// Reads the capabilities a client declared (a JSON object).
     pub(crate) fn parse(raw: &str) -> ClientCaps {
         if raw.len() <= 2 {
-            return ClientCaps(0); // `{}`: the common case, without parsing
+            return ClientCaps(0); // `{}`: the common case
         }
-        let declared: HashMap<String, serde::de::IgnoredAny> =
-            serde_json::from_str(raw).unwrap_or_default();
-        let mut flags = 0;
-        for (name, flag) in [
-            ("sampling", Self::SAMPLING),
-            ("elicitation", Self::ELICITATION),
-            ("roots", Self::ROOTS),
-        ] {
-            if declared.contains_key(name) {
-                flags |= flag;
+        // Read on every stateless call: the keys are looked at in place, nothing is allocated.
+        struct Flags;
+        impl<'de> serde::de::Visitor<'de> for Flags {
+            type Value = u8;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client capabilities")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<u8, M::Error> {
+                let mut flags = 0;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    flags |= match &*key {
+                        "sampling" => ClientCaps::SAMPLING,
+                        "elicitation" => ClientCaps::ELICITATION,
+                        "roots" => ClientCaps::ROOTS,
+                        _ => 0,
+                    };
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(flags)
             }
         }
-        ClientCaps(flags)
+        let mut reader = serde_json::Deserializer::from_str(raw);
+        ClientCaps(serde::Deserializer::deserialize_map(&mut reader, Flags).unwrap_or(0))
     }
 
     fn has(self, capability: &str) -> bool {
@@ -588,6 +598,18 @@ mod tests {
             elicitation_schema::<Nested>(),
             Err(ClientRequestError::Schema(message)) if message.contains("inner")
         ));
+    }
+
+    #[test]
+    fn capabilities_are_read_from_the_keys_only() {
+        let caps = ClientCaps::parse(r#"{"sampling":{},"roots":{"listChanged":true},"x":[1]}"#);
+        assert!(caps.has("sampling") && caps.has("roots") && !caps.has("elicitation"));
+        assert_eq!(ClientCaps::parse("{}"), ClientCaps::default());
+        assert_eq!(
+            ClientCaps::parse(r#"{"elicitation""#),
+            ClientCaps::default()
+        );
+        assert!(ClientCaps::parse(r#"{"elic\u0069tation":{}}"#).has("elicitation"));
     }
 
     #[tokio::test]

@@ -10,13 +10,14 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use serde_json::value::RawValue;
 
 use super::param_headers::{self, HeaderParam};
 use super::{BuildError, Fnv};
+use crate::sync::lock;
 use crate::tool::{is_valid_tool_name, SharedState, Tool};
 
 /// One snapshot of the registered tools, in listing order.
@@ -124,8 +125,4 @@ impl ToolCatalog {
         self.generation.store(generation, Ordering::Release);
         Ok(true)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -83,6 +83,7 @@ impl Session {
     }
 
     /// The version `initialize` negotiated, once it did.
+    #[cfg(feature = "http")]
     pub(crate) fn legacy_version(&self) -> Option<&'static str> {
         self.legacy_version
     }

@@ -2,9 +2,19 @@
 //! one POST, one message). The stdio connection reads a stream of lines instead and keeps its
 //! own loop; both dispatch through the same [`Dispatcher`].
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use super::call::RunningCall;
+use super::call::{write_done, Work};
+use super::catalog::Tools;
+use super::dispatch::{PendingCall, PendingRequest};
+use crate::context::RequestContext;
+use crate::layer::ready::call_or_queue;
+use crate::private::panic_message;
+use crate::protocol::version::Era;
+use crate::tool::{BoxError, ToolFuture};
+
 use super::dispatch::{Action, Dispatcher};
 use super::ServerInner;
 use crate::context::Outbox;
@@ -66,4 +76,95 @@ pub(crate) fn exchange(
         }
         Action::Cancel(id) => Exchanged::Cancel(id),
     }
+}
+
+/// One dispatched call, run on a service of its own, up to its reply.
+///
+/// Dropped before it finished, the call is cancelled: its future is dropped and its
+/// `RequestContext` reports cancellation to anything the tool handed its token to.
+pub(crate) struct RunningCall {
+    server: Arc<ServerInner>,
+    id: RequestId,
+    era: Era,
+    context: RequestContext,
+    /// `None` once the reply was written.
+    work: Option<Work>,
+}
+
+impl RunningCall {
+    /// Starts the call (a busy service makes it wait inside its own future).
+    /// `tools` is the snapshot the call was dispatched with.
+    pub(crate) fn start(
+        server: Arc<ServerInner>,
+        tools: &Tools,
+        pending: PendingCall,
+    ) -> RunningCall {
+        let PendingCall {
+            id,
+            era,
+            tool,
+            name,
+            call,
+            context,
+        } = pending;
+        let mut service = tools.list[tool].service();
+        let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
+            call_or_queue(&mut service, call, None)
+                .into_started()
+                .unwrap_or_else(|queued| Box::pin(queued))
+        }));
+        let future = started.unwrap_or_else(|panic| {
+            Box::pin(std::future::ready(Err(panic_error(panic)))) as ToolFuture
+        });
+        RunningCall {
+            server,
+            id,
+            era,
+            context,
+            work: Some(Work::Tool { name, future }),
+        }
+    }
+
+    /// Starts a request other than a tool call.
+    pub(crate) fn start_request(server: Arc<ServerInner>, pending: PendingRequest) -> RunningCall {
+        RunningCall {
+            server,
+            id: pending.id,
+            era: pending.era,
+            context: pending.context,
+            work: Some(Work::Other(pending.future)),
+        }
+    }
+
+    /// The id of the request the call answers.
+    pub(crate) fn request_id(&self) -> &RequestId {
+        &self.id
+    }
+
+    /// Polls the call; when it ends, appends its last notifications and its reply to `out`.
+    /// Must not be polled again after it returned `Ready`.
+    pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>, out: &mut Vec<u8>) -> Poll<()> {
+        let work = self.work.as_mut().expect("polled after its reply");
+        let done = std::task::ready!(work.poll(cx));
+        self.work = None;
+        // A call's notifications go out before its reply, and none after it.
+        self.context.close_notes(out);
+        write_done(out, &self.id, self.era, done, &self.context, &self.server);
+        Poll::Ready(())
+    }
+}
+
+impl Drop for RunningCall {
+    fn drop(&mut self) {
+        if self.work.is_some() {
+            tracing::debug!(id = %self.id, "call cancelled: its client went away");
+            self.context.cancel();
+            self.context.close_notes(&mut Vec::new());
+        }
+    }
+}
+
+/// A panic while starting a call, as the error its reply reports.
+fn panic_error(panic: Box<dyn std::any::Any + Send>) -> BoxError {
+    format!("it panicked ({})", panic_message(&*panic)).into()
 }

@@ -4,6 +4,7 @@ pub(crate) mod call;
 mod catalog;
 mod connection;
 mod dispatch;
+#[cfg(feature = "http")]
 pub(crate) mod exchange;
 mod fast_call;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -436,6 +437,7 @@ impl Server {
         &self.inner.info
     }
 
+    #[cfg(feature = "http")]
     pub(crate) fn inner(&self) -> &Arc<ServerInner> {
         &self.inner
     }

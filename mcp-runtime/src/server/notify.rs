@@ -7,13 +7,14 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 
 use futures_util::task::AtomicWaker;
 use serde_json::{json, Value};
 
 use crate::protocol::jsonrpc::write_notification;
+use crate::sync::lock;
 
 /// The `_meta` key that tags a notification with its `subscriptions/listen` request.
 pub(crate) const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
@@ -24,10 +25,6 @@ const MAX_WAITING: usize = 1024;
 
 /// Resource URIs one listener may subscribe to.
 pub(crate) const MAX_SUBSCRIPTIONS: usize = 1024;
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A list whose changes clients may be told of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

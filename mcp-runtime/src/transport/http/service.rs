@@ -27,9 +27,10 @@ use crate::protocol::jsonrpc::{
     ErrorObject, RequestId, HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use crate::protocol::version::{LEGACY_VERSIONS, MODERN_VERSION};
-use crate::server::call::RunningCall;
+use crate::server::exchange::RunningCall;
 use crate::server::exchange::{exchange, Exchanged, Mirrored, Session};
 use crate::server::{Server, ServerInner};
+use crate::sync::lock;
 use crate::tool::BoxError;
 
 /// The Streamable HTTP endpoint of a [`Server`], as a tower service: mount it in an axum or
@@ -599,10 +600,6 @@ fn decode_header_value(value: &str) -> Result<Cow<'_, str>, ()> {
         .decode(encoded)
         .map_err(|_| ())?;
     String::from_utf8(bytes).map(Cow::Owned).map_err(|_| ())
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

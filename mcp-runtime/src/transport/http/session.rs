@@ -2,7 +2,7 @@
 //! `DELETE`, by idleness, or to make room under the cap.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, Semaphore};
@@ -12,10 +12,7 @@ use super::event_store::EventStore;
 use crate::protocol::jsonrpc::RequestId;
 use crate::server::exchange::Session;
 use crate::server::notify::Listener;
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::lock;
 
 /// One legacy session.
 pub(crate) struct LegacySession {

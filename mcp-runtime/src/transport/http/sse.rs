@@ -19,7 +19,7 @@ use tokio::time::Sleep;
 use super::event_store::{EventId, EventStore, StoredEvent};
 use super::session::{LegacySession, LiveStream, RegisteredCall};
 use crate::context::Outbox;
-use crate::server::call::RunningCall;
+use crate::server::exchange::RunningCall;
 
 /// A comment line: keeps a quiet stream open through proxies and client timeouts.
 const KEEP_ALIVE: &[u8] = b":\n\n";
