@@ -17,6 +17,7 @@ pub mod prompt;
 pub mod protocol;
 pub mod resource;
 mod server;
+pub mod store;
 mod sync;
 mod tool;
 pub mod transport;

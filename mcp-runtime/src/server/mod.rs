@@ -138,6 +138,8 @@ pub struct ServerBuilder {
     default_timeout: Option<Duration>,
     layers: Vec<ToolWrapper>,
     state_key: Option<StateKey>,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::store::redis::Redis>,
 }
 
 /// What a server does to each tool it registers, at build time and when one is added later.
@@ -191,6 +193,8 @@ impl ServerBuilder {
             default_timeout: None,
             layers: Vec::new(),
             state_key: None,
+            #[cfg(feature = "redis")]
+            redis: None,
         }
     }
 
@@ -322,6 +326,26 @@ impl ServerBuilder {
         self
     }
 
+    /// Shares this server's work with its other instances through Redis (or Redis Cluster):
+    /// cached results (a level-2 cache under each instance's own), rate budgets and, over
+    /// Streamable HTTP, legacy sessions and their events. See [`store::redis`].
+    ///
+    /// ```no_run
+    /// # use mcp_runtime::{store::redis::Redis, Server};
+    /// let url = std::env::var("REDIS_URL").unwrap_or("redis://127.0.0.1:6379".into());
+    /// let server = Server::builder("weather", "1.0.0")
+    ///     .redis(Redis::new(&url)?.prefix("weather"))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`store::redis`]: crate::store::redis
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, redis: crate::store::redis::Redis) -> Self {
+        self.redis = Some(redis);
+        self
+    }
+
     /// Checks the configuration and builds the server.
     ///
     /// # Errors
@@ -338,6 +362,13 @@ impl ServerBuilder {
         let tools = catalog::Tools::build(std::mem::take(&mut self.tools), &self.state, 0)?;
         self.tools = tools.list.clone();
         self.state.make_distinct();
+        #[cfg(feature = "redis")]
+        if let Some(redis) = self.redis.take() {
+            self.state.insert(crate::store::Shared {
+                redis,
+                server: self.info.name.as_str().into(),
+            });
+        }
         self.make_cache_stores();
         let surface = Surface::build(self.resources, self.prompts, &self.state)?;
         let capabilities = surface.capabilities();
