@@ -30,6 +30,11 @@ const SUBSCRIBED: u8 = 2;
 pub(crate) struct Subscribers {
     list: Mutex<Vec<Weak<dyn Subscriber>>>,
     state: AtomicU8,
+    /// No new attempt before this (after a failed one), so a Redis that takes commands but
+    /// refuses subscriptions (RESP2 only, say) does not get one attempt per call.
+    next_attempt: Mutex<Option<std::time::Instant>>,
+    /// A failed subscription was logged (once: it is a setup problem, not an outage).
+    warned: std::sync::atomic::AtomicBool,
     /// The subscription connection, kept alive while subscribed.
     connection: Mutex<Option<super::conn::Handle>>,
 }
@@ -48,7 +53,10 @@ impl Subscribers {
 
     /// Whether a subscription should be made: someone listens, and none is up or on its way.
     pub(crate) fn wants_subscription(&self) -> bool {
-        self.state.load(Ordering::Acquire) == IDLE && !crate::sync::lock(&self.list).is_empty()
+        self.state.load(Ordering::Acquire) == IDLE
+            && !crate::sync::lock(&self.list).is_empty()
+            && crate::sync::lock(&self.next_attempt)
+                .is_none_or(|at| std::time::Instant::now() >= at)
     }
 
     /// Redis came back: tell everyone they may have missed broadcasts.
@@ -152,9 +160,22 @@ impl Redis {
             Ok(Ok(handle)) => {
                 *crate::sync::lock(&subscribers.connection) = Some(handle);
                 subscribers.state.store(SUBSCRIBED, Ordering::Release);
+                subscribers.warned.store(false, Ordering::Relaxed);
             }
-            _ => {
-                // Tried again after the next outage ends (or on the next operation).
+            failed => {
+                let retry = self.inner.health.retry_every();
+                *crate::sync::lock(&subscribers.next_attempt) =
+                    Some(std::time::Instant::now() + retry);
+                if let (Ok(Err(err)), false) =
+                    (failed, subscribers.warned.swap(true, Ordering::Relaxed))
+                {
+                    tracing::warn!(
+                        target: "mcp_toolkit::redis",
+                        error = %err,
+                        "cannot subscribe to broadcasts (instances' level-1 caches then learn \
+                         of invalidations only by expiry); retrying every {retry:?}",
+                    );
+                }
                 subscribers.state.store(IDLE, Ordering::Release);
             }
         }
