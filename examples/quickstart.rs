@@ -7,6 +7,7 @@
 //! Try it with the MCP Inspector (`npx @modelcontextprotocol/inspector cargo run --example
 //! quickstart`) or add it to Claude Desktop's `mcpServers` as a command.
 
+use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -170,6 +171,21 @@ async fn summarize_notes(
 
 /// `quickstart` serves stdio; `quickstart --http 127.0.0.1:3000` serves Streamable HTTP at
 /// `http://127.0.0.1:3000/mcp`.
+/// What a person who ran the quickstart in a terminal reads: an MCP client starts it instead.
+fn terminal_hint() -> String {
+    let exe = std::env::current_exe()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|_| "target/debug/examples/quickstart".to_owned());
+    format!(
+        "quickstart: an MCP server speaking JSON-RPC on stdin/stdout; a client starts it.
+  Try it in the MCP Inspector:  npx @modelcontextprotocol/inspector {exe}
+  Claude Desktop (claude_desktop_config.json):
+    {{\"mcpServers\": {{\"quickstart\": {{\"command\": \"{exe}\"}}}}}}
+  Over HTTP instead:  {exe} --http 127.0.0.1:3000  (then http://127.0.0.1:3000/mcp)
+Waiting for a client on stdin (Ctrl-D or Ctrl-C stops)."
+    )
+}
+
 fn main() -> Result<(), mcp_toolkit::Error> {
     // stdout carries the protocol; logs go to stderr.
     tracing_subscriber::fmt()
@@ -200,10 +216,16 @@ fn main() -> Result<(), mcp_toolkit::Error> {
         // One client per stdio process: a current-thread runtime answers each message with one
         // thread wake-up (the multi-thread runtime wakes a second worker to look for work, about
         // doubling the CPU per call; see `cargo bench --bench stdio`).
-        (None, _) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(server.serve_stdio()),
+        (None, _) => {
+            if std::io::stdin().is_terminal() {
+                // Started by a person rather than by a client: say what this is.
+                eprintln!("{}", terminal_hint());
+            }
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(server.serve_stdio())
+        }
         _ => {
             eprintln!("usage: quickstart [--http ADDR]");
             std::process::exit(2);

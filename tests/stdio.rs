@@ -454,3 +454,35 @@ mod shared_descriptions {
         assert!(!nonblocking(&shared), "after the server was killed");
     }
 }
+
+/// Run by a person in a terminal, the quickstart says what it is and how to connect a client;
+/// started by a client (stdin a pipe), it says nothing of the sort.
+#[tokio::test]
+async fn the_quickstart_greets_a_person_at_a_terminal_but_not_a_client() {
+    // `script` runs the server on a pseudo-terminal; with its own input at EOF, the server
+    // sees end of input and exits once it has printed the hint.
+    let output = timeout(
+        Duration::from_secs(20),
+        Command::new("script")
+            .args(["-qec", &quickstart().display().to_string(), "/dev/null"])
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("the quickstart exits at end of input")
+    .expect("`script` (util-linux) runs");
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains("npx @modelcontextprotocol/inspector") && terminal.contains("mcpServers"),
+        "{terminal}"
+    );
+
+    let mut child = spawn_process("warn", Stdio::piped());
+    drop(child.stdin.take());
+    let output = timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("inspector"), "{stderr}");
+}
