@@ -31,6 +31,7 @@
 mod conn;
 mod health;
 mod pubsub;
+pub(crate) mod rate;
 
 use std::sync::Arc;
 use std::time::Duration;
