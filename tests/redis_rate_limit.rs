@@ -253,3 +253,33 @@ async fn resources_and_prompts_count_in_redis_too() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_stalled_redis_holds_a_call_no_longer_than_the_redis_timeout() {
+    let redis = RedisServer::start();
+    let handle = Redis::new(&redis.url())
+        .unwrap()
+        .timeout(Duration::from_millis(100))
+        .retry_every(Duration::from_secs(60));
+    let client = instance(Some(handle), RateLimitLayer::new(CALLS, PERIOD)).await;
+    assert!(!client
+        .call_tool("limited", json!({}))
+        .await
+        .unwrap()
+        .is_error());
+    // Redis stops answering anyone for 2 s (as `DEBUG SLEEP` would, which servers disable).
+    redis.cli(&["client", "pause", "2000", "all"]);
+    let asked = Instant::now();
+    let result = client.call_tool("limited", json!({})).await.unwrap();
+    let took = asked.elapsed();
+    assert!(!result.is_error(), "the local budget serves it");
+    // It waited for Redis (so Redis was asked, and stalled) but no longer than the timeout.
+    assert!(
+        took >= Duration::from_millis(90) && took < Duration::from_millis(500),
+        "held up {took:?}"
+    );
+    // Until Redis is tried again, calls do not wait for it at all.
+    let asked = Instant::now();
+    client.call_tool("limited", json!({})).await.unwrap();
+    assert!(asked.elapsed() < Duration::from_millis(50));
+}
