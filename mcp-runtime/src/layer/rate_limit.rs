@@ -217,7 +217,11 @@ impl Limiter {
 
     /// [`Limiter::turn`] counted in Redis. Only the head of this instance's queue asks Redis,
     /// so a burst of waiting calls costs one request per start (plus one per wake-up), not
-    /// one per caller per wake-up.
+    /// one per caller per wake-up. Across instances, whichever head asks first after a start
+    /// leaves the window gets it (each instance keeps its own callers in order).
+    ///
+    /// A call dropped (timed out) while Redis runs its script may still have its start
+    /// recorded there: a slot of that window goes unused, and the limit is never exceeded.
     #[cfg(feature = "redis")]
     async fn global_turn(
         &self,
