@@ -4,10 +4,31 @@
 # TypeScript MCP clients and the MCP Inspector CLI, over stdio and over Streamable HTTP (the HTTP
 # tests start `quickstart --http 127.0.0.1:PORT` themselves, on a free port).
 # MCP_SERVER_CMD is the stdio server command; MCP_SERVER_BIN the binary the HTTP tests start.
-# Installs what the interop tests need (pinned) under target/interop on first use.
+# Installs what the interop tests need (pinned) under target/interop on first use, and the Debian
+# package redis-server when missing (the Redis tests start real redis-server processes on free
+# loopback ports and stop them by PID).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    echo "== installing redis-server (the Redis tests run real Redis servers)"
+    as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null; then
+            echo "tests/run.sh: redis-server is missing, and installing it needs root or sudo:" \
+                "install the Debian package redis-server" >&2
+            exit 1
+        fi
+        as_root=(sudo)
+    fi
+    if ! { "${as_root[@]}" apt-get update -qq &&
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } ||
+        ! command -v redis-server >/dev/null; then
+        echo "tests/run.sh: could not install the Debian package redis-server (apt-get failed)" >&2
+        exit 1
+    fi
+fi
 
 echo "== cargo test"
 cargo build --examples

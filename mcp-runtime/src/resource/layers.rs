@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 use super::{ReadResourceResult, Resource, ResourceRead};
 use crate::context::RequestContext;
-use crate::layer::rate_limit::RateLimitLayer;
+use crate::layer::rate_limit::{Kind, RateLimitLayer};
 use crate::layer::Human;
 use crate::prompt::{Prompt, PromptGet};
 use crate::protocol::jsonrpc::{ErrorObject, INTERNAL_ERROR};
@@ -90,16 +90,19 @@ impl Resource {
 
 impl Resource {
     /// Lets at most `calls` reads start in any window of `period` (for every connection
-    /// together); more wait their turn in arrival order. (`#[resource("...", rate_limit = "10/s")]`)
+    /// together, and on a server sharing a Redis, every instance: one budget per resource or
+    /// template); more wait their turn in arrival order.
+    /// (`#[resource("...", rate_limit = "10/s")]`)
     pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
         let limiter = RateLimitLayer::new(calls, period).limiter();
+        let name: Arc<str> = self.uri().into();
         self.layer(tower::layer::layer_fn(
             move |inner: super::ResourceService| {
-                let limiter = limiter.clone();
+                let (limiter, name) = (limiter.clone(), name.clone());
                 tower::service_fn(move |read: ResourceRead| {
-                    let (limiter, inner) = (limiter.clone(), inner.clone());
+                    let (limiter, name, inner) = (limiter.clone(), name.clone(), inner.clone());
                     async move {
-                        limiter.turn().await;
+                        limiter.turn(read.state(), Kind::Resource, &name).await?;
                         inner.oneshot(read).await
                     }
                 })
@@ -115,8 +118,8 @@ impl Resource {
 }
 
 impl Prompt {
-    /// Lets at most `calls` gets start in any window of `period`; more wait their turn.
-    /// (`#[prompt(rate_limit = "10/s")]`)
+    /// Lets at most `calls` gets start in any window of `period` (on a server sharing a
+    /// Redis, across every instance); more wait their turn. (`#[prompt(rate_limit = "10/s")]`)
     pub fn rate_limit(self, calls: u32, period: Duration) -> Self {
         let limiter = RateLimitLayer::new(calls, period).limiter();
         self.layer(tower::layer::layer_fn(
@@ -125,7 +128,7 @@ impl Prompt {
                 tower::service_fn(move |get: PromptGet| {
                     let (limiter, inner) = (limiter.clone(), inner.clone());
                     async move {
-                        limiter.turn().await;
+                        limiter.turn(get.state(), Kind::Prompt, get.name()).await?;
                         inner.oneshot(get).await
                     }
                 })

@@ -31,6 +31,7 @@
 mod conn;
 mod health;
 mod pubsub;
+pub(crate) mod rate;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +47,14 @@ use pubsub::Subscribers;
 /// What a rate-limited tool does while Redis is unavailable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RateLimitFallback {
-    /// Each instance counts the limit on its own (the budget is then per instance).
+    /// Each instance counts the limit on its own (the budget is then per instance: with N
+    /// instances, up to N times the rate), going on from its own recent calls.
     #[default]
     Local,
-    /// Calls are refused with an error result: the limit is never exceeded.
+    /// Calls are refused at once, so the limit is never exceeded: a tool call is answered with
+    /// an `isError` result saying Redis is unavailable and to try again later (a tool-execution
+    /// failure the model can read, as for a timeout); a resource read or prompt get, which have
+    /// no such result, with a JSON-RPC internal error saying the same.
     FailClosed,
 }
 
