@@ -131,8 +131,9 @@ impl Connection {
                 let mut config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(timeout))
                     .set_response_timeout(Some(timeout))
-                    // Reconnecting is ours to pace (`Health`): one quick try, then give up.
-                    .set_number_of_retries(1)
+                    // Reconnecting is ours to pace (`Health`): a refused connection fails at
+                    // once rather than after redis-rs' back-off.
+                    .set_number_of_retries(0)
                     .set_max_delay(timeout);
                 let client = match push {
                     Some(push) => {
@@ -153,7 +154,7 @@ impl Connection {
                 let mut builder = ClusterClient::builder(nodes.clone())
                     .connection_timeout(timeout)
                     .response_timeout(timeout)
-                    .retries(1);
+                    .retries(0);
                 if let Some(push) = push {
                     builder = builder
                         .use_protocol(redis::ProtocolVersion::RESP3)
