@@ -152,6 +152,9 @@ impl Redis {
             Ok(Ok(handle)) => {
                 *crate::sync::lock(&subscribers.connection) = Some(handle);
                 subscribers.state.store(SUBSCRIBED, Ordering::Release);
+                // Whatever was broadcast before now went unheard (a level-1 cache filled in
+                // the moment before could be stale already): subscribers start over.
+                subscribers.each(|s| s.missed());
             }
             _ => {
                 // Tried again after the next outage ends (or on the next operation).
