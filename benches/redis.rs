@@ -75,7 +75,7 @@ fn two_levels(c: &mut Criterion) {
         call(&reader, KEYS + 1).call().await;
         call(&local, 0).call().await;
     });
-    let stored = redis.cli(&["--scan", "--pattern", "mcp:cache:*", "--count", "10000"]);
+    let stored = redis.cli(&["--scan", "--pattern", "mcp:cache:*"]);
     let entry = stored
         .lines()
         .find(|key| !key.ends_with(":gen"))

@@ -84,7 +84,7 @@ pub type KeyParts = fn(&ToolCall, &mut String) -> bool;
 /// let cached = tool.with_cache(cache.clone());
 /// // Later, when the data changed (in every server the tool serves, and in every instance
 /// // sharing its Redis):
-/// # async {
+/// # let _ = async {
 /// cache.invalidate_all().await;
 /// # };
 /// ```
