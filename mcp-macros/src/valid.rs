@@ -216,18 +216,12 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
             ));
         }
     }
-    if let Some(lock) = options.cache_lock {
-        if options.cache_ttl.is_none() {
-            errors.push(syn::Error::new(
-                lock.span,
-                "`cache_lock` needs `cache_ttl`, as in `cache_ttl = 300, cache_lock = \"5s\"`",
-            ));
-        } else if lock.value == 0 {
-            errors.push(syn::Error::new(
-                lock.span,
-                "`cache_lock` is the lock's lease: it must be longer than zero, as in \"5s\"",
-            ));
-        }
+    // (A zero lease is refused where durations are read.)
+    if let (Some(lock), None) = (options.cache_lock, options.cache_ttl) {
+        errors.push(syn::Error::new(
+            lock.span,
+            "`cache_lock` needs `cache_ttl`, as in `cache_ttl = 300, cache_lock = \"5s\"`",
+        ));
     }
     if let Some(local) = options.instance_local.filter(|local| local.value) {
         if options.cache_ttl.is_none() && options.rate_limit.is_none() {

@@ -108,7 +108,7 @@ impl ToolBench {
 
     /// Calls of the tool `name` of `server` as that server makes them: with its layers and its
     /// shared state (so a cached tool uses the server's own store, and its Redis level 2 on a
-    /// server with [`ServerBuilder::redis`](crate::ServerBuilder::redis)). `None` when the
+    /// server with Redis, `ServerBuilder::redis`). `None` when the
     /// server has no such tool.
     ///
     /// # Panics

@@ -9,14 +9,13 @@
 //! (neither read nor write) or `"refresh"` (run, then store); code can invalidate through the
 //! [`ToolCache`] handle.
 //!
-//! On a server built with [`ServerBuilder::redis`], Redis is a level 2 shared by every
+//! On a server built with `ServerBuilder::redis` (feature `redis`), Redis is a level 2 shared by every
 //! instance: a level-1 miss reads it, a level-2 hit fills level 1, and a level-2 miss runs
 //! the tool and stores the result there too, with Redis-side expiry (see the `shared` module:
 //! keys, invalidation across instances, the optional cross-instance lock, and what happens
 //! while Redis is away).
 //!
 //! [`ServerBuilder::cache_max_bytes`]: crate::ServerBuilder::cache_max_bytes
-//! [`ServerBuilder::redis`]: crate::ServerBuilder::redis
 
 pub(crate) mod key;
 #[cfg(feature = "redis")]
@@ -148,17 +147,15 @@ where
                     Err(err) => Err(NotStored::Error(err.into())),
                 }
             };
-            let filled = store
-                .local
-                .try_get_with(key.clone(), async {
-                    #[cfg(feature = "redis")]
-                    if let Some(shared) = &store.shared {
-                        // Inside the single flight: one level-2 read per key and instance.
-                        return shared.fill(&store.local, &key, &outcome, run).await;
-                    }
-                    run.await
-                })
-                .await;
+            // Inside the single flight: one level-2 read per key and instance.
+            #[cfg(feature = "redis")]
+            let run = async {
+                match &store.shared {
+                    Some(shared) => shared.fill(&store.local, &key, &outcome, run).await,
+                    None => run.await,
+                }
+            };
+            let filled = store.local.try_get_with(key.clone(), run).await;
             let counter = match outcome.load(Ordering::Relaxed) {
                 RAN => &counters.misses,
                 LEVEL_2 => {

@@ -24,8 +24,8 @@ use crate::tool::state::SharedState;
 pub struct CacheStats {
     /// Calls answered from the cache, either level.
     pub hits: u64,
-    /// Of the hits, those answered from level 2 (Redis, shared by the instances; see
-    /// [`ServerBuilder::redis`](crate::ServerBuilder::redis)): another instance, or this one
+    /// Of the hits, those answered from level 2 (Redis, shared by the instances of a server
+    /// built with `ServerBuilder::redis`): another instance, or this one
     /// before its level 1 dropped the entry, ran the tool.
     pub l2_hits: u64,
     /// Calls that ran the tool to fill the cache (one per single-flight group).
