@@ -47,7 +47,10 @@ pub use mcp_runtime::*;
 ///   `= true`/`= false`.
 /// - **Performance**: `cache_ttl = 300` (or `"5m"`) with `cache_capacity = N` and
 ///   `cache_max_bytes = N` (an `#[extract]`ed argument of a cached tool must implement
-///   [`CacheKey`], so its value keys the results), `timeout = "5s"`,
+///   [`CacheKey`], so its value keys the results), `cache_lock = "5s"` (on a server with
+///   Redis, concurrent misses across instances run the function once: see
+///   [`ToolCache::shared_lock`](layer::cache::ToolCache::shared_lock)), `instance_local` (the
+///   cache and rate budget stay per instance even on a server with Redis), `timeout = "5s"`,
 ///   `batch` / `batch(max_size = N, window = "2ms", key = "id")` (the function takes `Vec<K>`,
 ///   the tool one `K`), `concurrency = N`, `rate_limit = "10/s"`, and `layer = expr` for any
 ///   tower layer. See

@@ -7,8 +7,8 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
 const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
-                       cache_ttl, cache_capacity, cache_max_bytes, timeout, concurrency, rate_limit, batch, layer, \
-                       verbatim_schema";
+                       cache_ttl, cache_capacity, cache_max_bytes, cache_lock, instance_local, timeout, concurrency, \
+                       rate_limit, batch, layer, verbatim_schema";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -25,6 +25,10 @@ pub(crate) struct ToolOptions {
     pub cache_ttl: Option<Millis>,
     pub cache_capacity: Option<Count>,
     pub cache_max_bytes: Option<Count>,
+    /// `cache_lock = "5s"`: misses across instances take a Redis lock with this lease.
+    pub cache_lock: Option<Millis>,
+    /// The cache (and rate budget) stay per instance even on a server with Redis.
+    pub instance_local: Option<Hint>,
     pub timeout: Option<Millis>,
     pub concurrency: Option<Count>,
     pub rate_limit: Option<Rate>,
@@ -115,6 +119,12 @@ impl ToolOptions {
             ),
             "cache_capacity" => set_once(&mut self.cache_capacity, count_value(meta)?, meta),
             "cache_max_bytes" => set_once(&mut self.cache_max_bytes, count_value(meta)?, meta),
+            "cache_lock" => set_once(
+                &mut self.cache_lock,
+                duration_value(meta, DurationForm::Text)?,
+                meta,
+            ),
+            "instance_local" => set_once(&mut self.instance_local, hint_value(meta)?, meta),
             "timeout" => set_once(
                 &mut self.timeout,
                 duration_value(meta, DurationForm::Text)?,

@@ -316,9 +316,18 @@ fn layers(tool: &ToolFn, keyed_cache: bool) -> TokenStream {
             quote!(.with_max_bytes(#bytes))
         });
         let keyed = keyed_cache.then(|| quote!(.keyed_by(__cache_key)));
+        let lock = options.cache_lock.map(|lease| {
+            let lease = millis(lease.value);
+            quote!(.shared_lock(#lease))
+        });
+        let local = options
+            .instance_local
+            .filter(|local| local.value)
+            .map(|_| quote!(.instance_local()));
         layers.push(quote! {
             let __tool = __tool.with_cache(
-                ::mcp_toolkit::layer::cache::ToolCache::new(#duration, #capacity) #max_bytes #keyed
+                ::mcp_toolkit::layer::cache::ToolCache::new(#duration, #capacity)
+                    #max_bytes #keyed #lock #local
             );
         });
     }

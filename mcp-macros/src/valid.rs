@@ -216,6 +216,22 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
             ));
         }
     }
+    // (A zero lease is refused where durations are read.)
+    if let (Some(lock), None) = (options.cache_lock, options.cache_ttl) {
+        errors.push(syn::Error::new(
+            lock.span,
+            "`cache_lock` needs `cache_ttl`, as in `cache_ttl = 300, cache_lock = \"5s\"`",
+        ));
+    }
+    if let Some(local) = options.instance_local.filter(|local| local.value) {
+        if options.cache_ttl.is_none() && options.rate_limit.is_none() {
+            errors.push(syn::Error::new(
+                local.span,
+                "`instance_local` keeps a tool's cache and rate budget per instance: it needs \
+                 `cache_ttl` or `rate_limit`",
+            ));
+        }
+    }
     let Some(batch) = &options.batch else { return };
     if let Some(timeout) = options.timeout {
         let window = batch.window.map_or(DEFAULT_BATCH_WINDOW_MS, |w| w.value);

@@ -106,6 +106,21 @@ impl ToolBench {
         self
     }
 
+    /// Calls of the tool `name` of `server` as that server makes them: with its layers and its
+    /// shared state (so a cached tool uses the server's own store, and its Redis level 2 on a
+    /// server with Redis, `ServerBuilder::redis`). `None` when the
+    /// server has no such tool.
+    ///
+    /// # Panics
+    /// When `arguments` cannot be serialized (only with non-string map keys).
+    pub fn on_server(server: &crate::Server, name: &str, arguments: Value) -> Option<Self> {
+        let tool = server
+            .tools()
+            .into_iter()
+            .find(|tool| tool.name() == name)?;
+        Some(ToolBench::new(tool, arguments).with_shared_state(server.shared_state().clone()))
+    }
+
     /// One call through the tool's full service (every layer), as the server makes it.
     pub async fn call(&self) -> CallToolResult {
         let call = ToolCall::from_parts(

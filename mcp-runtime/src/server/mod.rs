@@ -399,16 +399,19 @@ impl ServerBuilder {
 
     /// Gives each cached tool a store of this server's own, within the byte budget.
     fn make_cache_stores(&mut self) {
-        let caches: Vec<ToolCache> = self
+        let caches: Vec<(ToolCache, &Tool)> = self
             .tools
             .iter()
-            .filter_map(|t| t.cache().cloned())
+            .filter_map(|t| Some((t.cache()?.clone(), t)))
             .collect();
-        let sharing = caches.iter().filter(|c| c.max_bytes().is_none()).count();
+        let sharing = caches.iter().filter(|c| c.0.max_bytes().is_none()).count();
         let share = self.cache_max_bytes / (sharing.max(1) as u64);
-        for cache in caches {
-            let store = cache.new_store(share);
-            self.state.insert_cache_store(cache.id(), store);
+        let stores: Vec<_> = caches
+            .iter()
+            .map(|(cache, tool)| (cache.id(), cache.new_store(share, tool.def(), &self.state)))
+            .collect();
+        for (id, store) in stores {
+            self.state.insert_cache_store(id, store);
         }
     }
 }
@@ -493,6 +496,11 @@ impl Server {
     /// while the server runs).
     pub fn tools(&self) -> Vec<Tool> {
         self.inner.tools.load().list.clone()
+    }
+
+    /// What every call of this server shares (its state, its caches' stores, its Redis).
+    pub(crate) fn shared_state(&self) -> &SharedState {
+        &self.inner.state
     }
 
     /// Registers a tool while the server runs, after the others: calls that arrive from now on

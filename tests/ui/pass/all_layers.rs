@@ -16,6 +16,7 @@ fn count(call: ToolCall) -> ToolCall {
     cache_ttl = "5m",
     cache_capacity = 1_000,
     cache_max_bytes = 67_108_864,
+    cache_lock = "5s",
     timeout = "5s",
     concurrency = 4,
     rate_limit = "1000/s",
@@ -32,7 +33,8 @@ fn cube(k: i64) -> i64 {
     k * k * k
 }
 
-#[tool(cache_ttl = "1h", concurrency = 1)]
+/// Kept per instance even on a server with Redis.
+#[tool(cache_ttl = "1h", concurrency = 1, instance_local)]
 async fn echo(text: String) -> String {
     text
 }

@@ -9,12 +9,20 @@
 //! (neither read nor write) or `"refresh"` (run, then store); code can invalidate through the
 //! [`ToolCache`] handle.
 //!
+//! On a server built with `ServerBuilder::redis` (feature `redis`), Redis is a level 2 shared by every
+//! instance: a level-1 miss reads it, a level-2 hit fills level 1, and a level-2 miss runs
+//! the tool and stores the result there too, with Redis-side expiry (see the `shared` module:
+//! keys, invalidation across instances, the optional cross-instance lock, and what happens
+//! while Redis is away).
+//!
 //! [`ServerBuilder::cache_max_bytes`]: crate::ServerBuilder::cache_max_bytes
 
 pub(crate) mod key;
+#[cfg(feature = "redis")]
+mod shared;
 pub(crate) mod store;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -71,7 +79,7 @@ pub struct Cache<S> {
 }
 
 /// Why a call's result did not go into the cache.
-enum NotStored {
+pub(super) enum NotStored {
     /// The tool answered with `isError`: returned, never cached.
     Failed(CallToolResult),
     /// The service itself failed.
@@ -113,32 +121,48 @@ where
                 let result = S::clone(&inner).oneshot(call).await.map_err(Into::into)?;
                 if !result.is_error() {
                     counters.misses.fetch_add(1, Ordering::Relaxed);
-                    store.insert(key, cache.entry(result.clone())).await;
+                    let entry = cache.entry(result.clone());
+                    #[cfg(feature = "redis")]
+                    if let Some(shared) = &store.shared {
+                        shared.refresh(&key, &entry).await;
+                    }
+                    store.local.insert(key, entry).await;
                 }
                 return Ok(result);
             }
-            if let Some(entry) = store.get(&key).await {
+            if let Some(entry) = store.local.get(&key).await {
                 if entry.expires > Instant::now() {
                     counters.hits.fetch_add(1, Ordering::Relaxed);
                     return Ok((*entry.result).clone());
                 }
-                store.invalidate(&key).await;
+                store.local.invalidate(&key).await;
             }
-            let ran = AtomicBool::new(false);
-            let filled = store
-                .try_get_with(key, async {
-                    ran.store(true, Ordering::Relaxed);
-                    match S::clone(&inner).oneshot(call).await {
-                        Ok(result) if result.is_error() => Err(NotStored::Failed(result)),
-                        Ok(result) => Ok(cache.entry(result)),
-                        Err(err) => Err(NotStored::Error(err.into())),
-                    }
-                })
-                .await;
-            let counter = if ran.load(Ordering::Relaxed) {
-                &counters.misses
-            } else {
-                &counters.hits
+            // Stays `JOINED` when another call of this instance filled the entry meanwhile.
+            let outcome = AtomicU8::new(JOINED);
+            let run = async {
+                outcome.store(RAN, Ordering::Relaxed);
+                match S::clone(&inner).oneshot(call).await {
+                    Ok(result) if result.is_error() => Err(NotStored::Failed(result)),
+                    Ok(result) => Ok(cache.entry(result)),
+                    Err(err) => Err(NotStored::Error(err.into())),
+                }
+            };
+            // Inside the single flight: one level-2 read per key and instance.
+            #[cfg(feature = "redis")]
+            let run = async {
+                match &store.shared {
+                    Some(shared) => shared.fill(&store.local, &key, &outcome, run).await,
+                    None => run.await,
+                }
+            };
+            let filled = store.local.try_get_with(key.clone(), run).await;
+            let counter = match outcome.load(Ordering::Relaxed) {
+                RAN => &counters.misses,
+                LEVEL_2 => {
+                    counters.l2_hits.fetch_add(1, Ordering::Relaxed);
+                    &counters.hits
+                }
+                _ => &counters.hits,
             };
             counter.fetch_add(1, Ordering::Relaxed);
             match filled {
@@ -152,10 +176,16 @@ where
     }
 }
 
+/// How a call that missed level 1 was answered: by a call of this instance that filled the
+/// entry meanwhile, from level 2, or by running the tool.
+const JOINED: u8 = 0;
+const LEVEL_2: u8 = 1;
+const RAN: u8 = 2;
+
 /// The call's key: its canonical arguments, then what keyed extractors add.
 fn cache_key(cache: &ToolCache, call: &ToolCall) -> Option<Arc<str>> {
     let mut key = canonical_key(call.arguments())?;
-    if let Some(parts) = cache.inner.key_parts {
+    if let Some(parts) = cache.inner.settings.key_parts {
         if !parts(call, &mut key) {
             return None;
         }

@@ -22,8 +22,12 @@ use crate::tool::state::SharedState;
 /// Hit and miss counts of a cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
-    /// Calls answered from the cache.
+    /// Calls answered from the cache, either level.
     pub hits: u64,
+    /// Of the hits, those answered from level 2 (Redis, shared by the instances of a server
+    /// built with `ServerBuilder::redis`): another instance, or this one
+    /// before its level 1 dropped the entry, ran the tool.
+    pub l2_hits: u64,
     /// Calls that ran the tool to fill the cache (one per single-flight group).
     pub misses: u64,
 }
@@ -35,6 +39,24 @@ pub const DEFAULT_STANDALONE_BYTES: u64 = 64 * 1024 * 1024;
 const ENTRY_OVERHEAD: u64 = 160;
 
 pub(crate) type Store = moka::future::Cache<Arc<str>, Entry, foldhash::fast::RandomState>;
+
+/// One server's results of one cached tool: its level 1 (in this process) and, on a server
+/// with Redis, its binding to level 2.
+pub(crate) struct ServerStore {
+    pub local: Store,
+    #[cfg(feature = "redis")]
+    pub shared: Option<super::shared::Level2>,
+}
+
+impl ServerStore {
+    fn local_only(local: Store) -> ServerStore {
+        ServerStore {
+            local,
+            #[cfg(feature = "redis")]
+            shared: None,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct Entry {
@@ -60,8 +82,11 @@ pub type KeyParts = fn(&ToolCall, &mut String) -> bool;
 /// #     Ok::<_, std::convert::Infallible>(mcp_runtime::CallToolResult::text("ok"))
 /// # });
 /// let cached = tool.with_cache(cache.clone());
-/// // Later, when the data changed (in every server the tool serves):
-/// cache.invalidate_all();
+/// // Later, when the data changed (in every server the tool serves, and in every instance
+/// // sharing its Redis):
+/// # let _ = async {
+/// cache.invalidate_all().await;
+/// # };
 /// ```
 #[derive(Clone)]
 pub struct ToolCache {
@@ -70,24 +95,37 @@ pub struct ToolCache {
 
 pub(super) struct CacheInner {
     id: u64,
-    pub(super) ttl: Duration,
-    capacity: u64,
-    max_bytes: Option<u64>,
-    pub(super) key_parts: Option<KeyParts>,
+    pub(super) settings: Settings,
     pub(super) hits: AtomicU64,
+    pub(super) l2_hits: AtomicU64,
     pub(super) misses: AtomicU64,
     /// For calls made outside any server.
-    standalone: OnceLock<Arc<Store>>,
+    standalone: OnceLock<Arc<ServerStore>>,
     /// The stores of the servers this cache serves in.
-    servers: Mutex<Vec<Weak<Store>>>,
+    servers: Mutex<Vec<Weak<ServerStore>>>,
+}
+
+/// What a cache is configured with.
+#[derive(Clone)]
+pub(super) struct Settings {
+    pub ttl: Duration,
+    capacity: u64,
+    max_bytes: Option<u64>,
+    pub key_parts: Option<KeyParts>,
+    /// The lease of the cross-instance lock, when misses take one.
+    pub lock: Option<Duration>,
+    /// Level 1 only, even on a server with Redis.
+    pub instance_local: bool,
 }
 
 impl std::fmt::Debug for ToolCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ToolCache")
-            .field("ttl", &self.inner.ttl)
-            .field("capacity", &self.inner.capacity)
-            .field("max_bytes", &self.inner.max_bytes)
+            .field("ttl", &self.inner.settings.ttl)
+            .field("capacity", &self.inner.settings.capacity)
+            .field("max_bytes", &self.inner.settings.max_bytes)
+            .field("lock", &self.inner.settings.lock)
+            .field("instance_local", &self.inner.settings.instance_local)
             .field("stats", &self.stats())
             .finish()
     }
@@ -100,29 +138,36 @@ impl ToolCache {
     ///
     /// [`ServerBuilder::cache_max_bytes`]: crate::ServerBuilder::cache_max_bytes
     pub fn new(ttl: Duration, capacity: u64) -> Self {
-        Self::from_parts(ttl, capacity.max(1), None, None)
+        Self::from_settings(Settings {
+            ttl,
+            capacity: capacity.max(1),
+            max_bytes: None,
+            key_parts: None,
+            lock: None,
+            instance_local: false,
+        })
     }
 
-    fn from_parts(
-        ttl: Duration,
-        capacity: u64,
-        max_bytes: Option<u64>,
-        key_parts: Option<KeyParts>,
-    ) -> Self {
+    fn from_settings(settings: Settings) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         ToolCache {
             inner: Arc::new(CacheInner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                ttl,
-                capacity,
-                max_bytes,
-                key_parts,
+                settings,
                 hits: AtomicU64::new(0),
+                l2_hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
                 standalone: OnceLock::new(),
                 servers: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// A new, empty cache with changed settings.
+    fn reconfigured(&self, change: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = self.inner.settings.clone();
+        change(&mut settings);
+        Self::from_settings(settings)
     }
 
     /// The same settings with a byte budget of its own (per server): results, keys and
@@ -131,8 +176,7 @@ impl ToolCache {
     /// Configure before use: this makes a new, empty cache.
     #[must_use]
     pub fn with_max_bytes(self, bytes: u64) -> Self {
-        let inner = &self.inner;
-        Self::from_parts(inner.ttl, inner.capacity, Some(bytes), inner.key_parts)
+        self.reconfigured(|s| s.max_bytes = Some(bytes))
     }
 
     /// The same settings, with calls also keyed by what `parts` adds: the values of extracted
@@ -142,55 +186,86 @@ impl ToolCache {
     /// Configure before use: this makes a new, empty cache.
     #[must_use]
     pub fn keyed_by(self, parts: KeyParts) -> Self {
-        let inner = &self.inner;
-        Self::from_parts(inner.ttl, inner.capacity, inner.max_bytes, Some(parts))
+        self.reconfigured(|s| s.key_parts = Some(parts))
+    }
+
+    /// On a server with Redis, concurrent misses for one key across instances run the tool
+    /// once: the first takes a lock in Redis for at most `lease`, runs the tool and stores the
+    /// result; the others wait for that result (polling Redis with a short backoff). If the
+    /// holder fails, or dies, or the lease ends first, the waiters run the tool themselves, so
+    /// a miss waits at most `lease` longer than without the lock. Choose a lease a little
+    /// longer than the tool usually takes. Without Redis (or with it away) this changes
+    /// nothing. (`#[tool(cache_ttl = 300, cache_lock = "5s")]`)
+    ///
+    /// Configure before use: this makes a new, empty cache.
+    #[must_use]
+    pub fn shared_lock(self, lease: Duration) -> Self {
+        self.reconfigured(|s| s.lock = Some(lease).filter(|lease| !lease.is_zero()))
+    }
+
+    /// Keeps this cache per instance even on a server with Redis: no level 2, no
+    /// cross-instance invalidation. For results that only make sense in this process, or too
+    /// small to be worth a round trip. (`#[tool(instance_local)]`)
+    ///
+    /// Configure before use: this makes a new, empty cache.
+    #[must_use]
+    pub fn instance_local(self) -> Self {
+        self.reconfigured(|s| s.instance_local = true)
     }
 
     /// The byte budget set with [`ToolCache::with_max_bytes`], if any.
     pub fn max_bytes(&self) -> Option<u64> {
-        self.inner.max_bytes
+        self.inner.settings.max_bytes
     }
 
     /// Hit and miss counts so far, over every server.
     pub fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.inner.hits.load(Ordering::Relaxed),
+            l2_hits: self.inner.l2_hits.load(Ordering::Relaxed),
             misses: self.inner.misses.load(Ordering::Relaxed),
         }
     }
 
-    /// Drops every entry, in every server.
-    pub fn invalidate_all(&self) {
+    /// Drops every entry, in every server. On a server with Redis, also in every instance:
+    /// level 2 moves to a new generation (old entries are never read again and expire), and the
+    /// other instances are told to clear their level 1. When this returns, no instance's
+    /// level-2 read finds an old entry; their level 1 clears a moment later (as fast as Redis
+    /// pub/sub delivers). While Redis is away, only this instance's entries go.
+    pub async fn invalidate_all(&self) {
         for store in self.stores() {
-            store.invalidate_all();
+            #[cfg(feature = "redis")]
+            if let Some(shared) = &store.shared {
+                shared.invalidate_all(&store.local).await;
+                continue;
+            }
+            store.local.invalidate_all();
         }
     }
 
     /// Drops the entries for these arguments, in every server (for every value of the keyed
-    /// extractors, when there are some).
+    /// extractors, when there are some). On a server with Redis, also in level 2 (for every
+    /// extractor value too: they share one Redis hash) and in the other instances' level 1.
     pub async fn invalidate(&self, arguments: &Value) {
         let raw = serde_json::value::to_raw_value(arguments).ok();
         let Some(key) = canonical_key(raw.as_deref()) else {
             return;
         };
+        let keyed = self.inner.settings.key_parts.is_some();
         for store in self.stores() {
-            if self.inner.key_parts.is_none() {
-                store.invalidate(key.as_str()).await;
-                continue;
+            drop_arguments(&store.local, &key, keyed).await;
+            #[cfg(feature = "redis")]
+            if let Some(shared) = &store.shared {
+                shared.invalidate(&key).await;
             }
-            let prefix: Arc<str> = format!("{key}\0").into();
-            let exact: Arc<str> = key.as_str().into();
-            let _ = store.invalidate_entries_if(move |entry_key, _| {
-                entry_key.starts_with(&*prefix) || *entry_key == exact
-            });
         }
     }
 
     /// Every store with entries of this cache.
-    fn stores(&self) -> Vec<Arc<Store>> {
+    fn stores(&self) -> Vec<Arc<ServerStore>> {
         let mut servers = self.inner.servers.lock().unwrap_or_else(|e| e.into_inner());
         servers.retain(|store| store.strong_count() > 0);
-        let mut stores: Vec<Arc<Store>> = servers.iter().filter_map(Weak::upgrade).collect();
+        let mut stores: Vec<Arc<ServerStore>> = servers.iter().filter_map(Weak::upgrade).collect();
         stores.extend(self.inner.standalone.get().cloned());
         stores
     }
@@ -199,9 +274,26 @@ impl ToolCache {
         self.inner.id
     }
 
-    /// A store for one server, holding at most `budget` bytes (or the cache's own budget).
-    pub(crate) fn new_store(&self, budget: u64) -> Arc<Store> {
-        let store = Arc::new(self.build_store(self.inner.max_bytes.unwrap_or(budget)));
+    /// A store for one server, holding at most `budget` bytes (or the cache's own budget) in
+    /// level 1; bound to the server's Redis as level 2 when it has one (and the cache is not
+    /// instance-local). `def` is the tool's definition: its schemas key level 2.
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    pub(crate) fn new_store(
+        &self,
+        budget: u64,
+        def: &crate::ToolDef,
+        state: &SharedState,
+    ) -> Arc<ServerStore> {
+        let local = self.build_store(self.inner.settings.max_bytes.unwrap_or(budget));
+        #[cfg(feature = "redis")]
+        let store = match state.shared() {
+            Some(shared) if !self.inner.settings.instance_local => {
+                super::shared::Level2::bind(local, shared, def, &self.inner.settings)
+            }
+            _ => Arc::new(ServerStore::local_only(local)),
+        };
+        #[cfg(not(feature = "redis"))]
+        let store = Arc::new(ServerStore::local_only(local));
         let mut servers = self.inner.servers.lock().unwrap_or_else(|e| e.into_inner());
         servers.retain(|store| store.strong_count() > 0);
         servers.push(Arc::downgrade(&store));
@@ -209,15 +301,19 @@ impl ToolCache {
     }
 
     /// The store that serves calls with this shared state.
-    pub(super) fn store_for(&self, state: &SharedState) -> Arc<Store> {
-        match state.cache_store::<Store>(self.inner.id) {
+    pub(super) fn store_for(&self, state: &SharedState) -> Arc<ServerStore> {
+        match state.cache_store::<ServerStore>(self.inner.id) {
             Some(store) => store,
             None => self
                 .inner
                 .standalone
                 .get_or_init(|| {
-                    let budget = self.inner.max_bytes.unwrap_or(DEFAULT_STANDALONE_BYTES);
-                    Arc::new(self.build_store(budget))
+                    let budget = self
+                        .inner
+                        .settings
+                        .max_bytes
+                        .unwrap_or(DEFAULT_STANDALONE_BYTES);
+                    Arc::new(ServerStore::local_only(self.build_store(budget)))
                 })
                 .clone(),
         }
@@ -226,7 +322,8 @@ impl ToolCache {
     fn build_store(&self, budget: u64) -> Store {
         // Every entry weighs at least its share of the budget under the entry count, so both
         // bounds hold: at most `capacity` entries, at most `budget` bytes.
-        let least = (budget / self.inner.capacity).max(1);
+        let settings = &self.inner.settings;
+        let least = (budget / settings.capacity).max(1);
         let builder = moka::future::Cache::builder()
             .max_capacity(budget)
             .weigher(move |key: &Arc<str>, entry: &Entry| {
@@ -234,8 +331,8 @@ impl ToolCache {
                 u32::try_from(bytes.max(least)).unwrap_or(u32::MAX)
             })
             // A backstop so expired entries also leave memory; reads check `Entry::expires`.
-            .time_to_live(self.inner.ttl);
-        let builder = if self.inner.key_parts.is_some() {
+            .time_to_live(settings.ttl);
+        let builder = if settings.key_parts.is_some() {
             // `invalidate(args)` then drops the entries of every extractor value.
             builder.support_invalidation_closures()
         } else {
@@ -250,9 +347,23 @@ impl ToolCache {
         Entry {
             bytes: json_size(&result),
             result: Arc::new(result),
-            expires: Instant::now() + self.inner.ttl,
+            expires: Instant::now() + self.inner.settings.ttl,
         }
     }
+}
+
+/// Drops the level-1 entries for these canonical arguments: for a keyed cache, those of every
+/// extractor value (keys that continue with a NUL and the parts).
+pub(super) async fn drop_arguments(local: &Store, key: &str, keyed: bool) {
+    if !keyed {
+        local.invalidate(key).await;
+        return;
+    }
+    let prefix: Arc<str> = format!("{key}\0").into();
+    let exact: Arc<str> = key.into();
+    let _ = local.invalidate_entries_if(move |entry_key, _| {
+        entry_key.starts_with(&*prefix) || *entry_key == exact
+    });
 }
 
 /// How many bytes `result` takes as JSON, counted without writing it anywhere.

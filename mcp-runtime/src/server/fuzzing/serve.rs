@@ -31,12 +31,6 @@ pub fn serve_bytes(input: &[u8]) {
         static SERVER: Server = fuzz_server();
     }
     let server = SERVER.with(Server::clone);
-    // An empty cache each time, so an input replays the same way.
-    for tool in server.tools() {
-        if let Some(cache) = tool.cache() {
-            cache.invalidate_all();
-        }
-    }
     let mut output = Vec::new();
     let reader = ChunkedReader {
         data: input,
@@ -45,6 +39,12 @@ pub fn serve_bytes(input: &[u8]) {
     };
     RUNTIME.with(|runtime| {
         runtime.block_on(async {
+            // An empty cache each time, so an input replays the same way.
+            for tool in server.tools() {
+                if let Some(cache) = tool.cache() {
+                    cache.invalidate_all().await;
+                }
+            }
             tokio::time::timeout(Duration::from_secs(5), server.serve(reader, &mut output))
                 .await
                 .expect("the connection hangs")

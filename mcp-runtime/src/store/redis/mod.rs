@@ -39,6 +39,7 @@ use std::time::Duration;
 pub use redis::RedisError;
 
 pub(crate) use conn::Unavailable;
+pub(crate) use pubsub::Subscriber;
 
 use conn::Connection;
 use health::Health;

@@ -161,6 +161,9 @@ impl Redis {
                 *crate::sync::lock(&subscribers.connection) = Some(handle);
                 subscribers.state.store(SUBSCRIBED, Ordering::Release);
                 subscribers.warned.store(false, Ordering::Relaxed);
+                // Whatever was broadcast before now went unheard (a level-1 cache filled in
+                // the moment before could be stale already): subscribers start over.
+                subscribers.each(|s| s.missed());
             }
             failed => {
                 let retry = self.inner.health.retry_every();
