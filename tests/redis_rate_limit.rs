@@ -283,3 +283,34 @@ async fn a_stalled_redis_holds_a_call_no_longer_than_the_redis_timeout() {
     client.call_tool("limited", json!({})).await.unwrap();
     assert!(asked.elapsed() < Duration::from_millis(50));
 }
+
+/// `#[tool(rate_limit, instance_local)]` keeps the budget out of Redis; without the flag the
+/// same tool counts there.
+#[tokio::test]
+async fn the_instance_local_flag_keeps_a_macro_tools_budget_out_of_redis() {
+    /// Counted per instance.
+    #[mcp_toolkit::tool(rate_limit = "3/300ms", instance_local)]
+    async fn local_limited() -> &'static str {
+        "ok"
+    }
+    /// Counted across instances.
+    #[mcp_toolkit::tool(rate_limit = "3/300ms")]
+    async fn shared_limited() -> &'static str {
+        "ok"
+    }
+    let redis = RedisServer::start();
+    let client = Server::builder("macro_rate", "1.0.0")
+        .tools([local_limited::tool(), shared_limited::tool()])
+        .redis(Redis::new(&redis.url()).unwrap())
+        .build()
+        .unwrap()
+        .connect_in_memory()
+        .modern();
+    for tool in ["local_limited", "shared_limited"] {
+        let result = client.call_tool(tool, json!({})).await.unwrap();
+        assert_eq!(result.content[0].as_text(), Some("ok"));
+    }
+    let keys = redis.cli(&["keys", "*"]);
+    assert!(keys.contains("rate:tool:shared_limited"), "{keys}");
+    assert!(!keys.contains("local_limited"), "{keys}");
+}

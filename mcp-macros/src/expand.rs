@@ -296,7 +296,17 @@ fn layers(tool: &ToolFn, keyed_cache: bool) -> TokenStream {
     if let Some(rate) = &options.rate_limit {
         let calls = rate.calls;
         let period = millis(rate.period_ms);
-        layers.push(quote!(let __tool = __tool.rate_limit(#calls, #period);));
+        let instance_local = options.instance_local.is_some_and(|local| local.value);
+        layers.push(if instance_local {
+            quote! {
+                let __tool = __tool.layer(
+                    ::mcp_toolkit::layer::rate_limit::RateLimitLayer::new(#calls, #period)
+                        .instance_local(),
+                );
+            }
+        } else {
+            quote!(let __tool = __tool.rate_limit(#calls, #period);)
+        });
     }
     if let Some(limit) = options.concurrency {
         let limit = limit.value as usize;

@@ -96,10 +96,6 @@ impl Connection {
         }
     }
 
-    pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self.target, Target::Cluster(_))
-    }
-
     /// The live connection, connecting first when there is none.
     pub(crate) async fn handle(&self, timeout: Duration) -> RedisResult<Handle> {
         if let Some(handle) = crate::sync::lock(&self.live).clone() {
