@@ -93,6 +93,38 @@ impl Session {
         self.log_level
     }
 
+    /// The capabilities `initialize` declared, as the client sent them (JSON).
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn client_capabilities(&self) -> Option<&Arc<str>> {
+        self.client_capabilities.as_ref()
+    }
+
+    /// A session another instance initialized, continued here from what it stored: the
+    /// negotiated `version`, the client's capabilities and the log level it asked for.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn resumed(
+        version: &'static str,
+        capabilities: Option<Arc<str>>,
+        log_level: Option<LogLevel>,
+    ) -> Session {
+        let client_caps = capabilities
+            .as_deref()
+            .map_or_else(ClientCaps::default, ClientCaps::parse);
+        Session {
+            legacy_version: Some(version),
+            log_level,
+            client_capabilities: capabilities,
+            client_caps,
+            ..Session::default()
+        }
+    }
+
+    /// Takes the level a `logging/setLevel` on another instance asked for.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn set_log_level(&mut self, level: Option<LogLevel>) {
+        self.log_level = level;
+    }
+
     /// Whether JSON-RPC batch arrays are accepted: only `2025-03-26` has them.
     pub(crate) fn accepts_batches(&self) -> bool {
         self.legacy_version == Some(BATCH_VERSION)

@@ -29,8 +29,15 @@
 //! one script touches share a hash slot (a `{...}` hash tag), so Redis Cluster works alike.
 
 mod conn;
+#[cfg(feature = "http")]
+mod events;
 mod health;
 mod pubsub;
+#[cfg(feature = "http")]
+pub(crate) mod sessions;
+
+#[cfg(feature = "http")]
+pub use events::RedisEventStore;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +45,8 @@ use std::time::Duration;
 pub use redis::RedisError;
 
 pub(crate) use conn::Unavailable;
+#[cfg(feature = "http")]
+pub(crate) use pubsub::Subscriber;
 
 use conn::Connection;
 use health::Health;

@@ -50,9 +50,11 @@ mod response;
 mod serve;
 mod service;
 mod session;
+#[cfg(feature = "redis")]
+mod shared;
 mod sse;
 
 pub use body::HttpBody;
 pub use config::HttpConfig;
-pub use event_store::{EventId, EventStore, MemoryEventStore, StoredEvent};
+pub use event_store::{EventId, EventStore, MemoryEventStore, ReplayFuture, StoredEvent};
 pub use service::StreamableHttpService;
