@@ -53,6 +53,24 @@ async fn open_with(on: &Running, capabilities: &str) -> String {
     reply.header("mcp-session-id").unwrap().to_owned()
 }
 
+/// Asks the user to confirm (an elicitation: a request to the client, answered by a POST).
+#[tool(timeout = "5s")]
+async fn confirm(ctx: RequestContext) -> Result<String, String> {
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Answer {
+        /// Yes or no.
+        ok: bool,
+    }
+    match ctx
+        .elicit::<Answer>("Go on?")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        mcp_toolkit::context::Elicitation::Accept(answer) => Ok(format!("ok: {}", answer.ok)),
+        _ => Ok("no answer".into()),
+    }
+}
+
 fn server(url: &str) -> Server {
     let redis = Redis::new(url)
         .unwrap()
@@ -60,7 +78,12 @@ fn server(url: &str) -> Server {
         .timeout(Duration::from_millis(300))
         .retry_every(Duration::from_millis(200));
     Server::builder("moving", "1.0.0")
-        .tools([add::tool(), steps::tool(), needs_sampling()])
+        .tools([
+            add::tool(),
+            steps::tool(),
+            confirm::tool(),
+            needs_sampling(),
+        ])
         .redis(redis)
         .build()
         .unwrap()
@@ -369,5 +392,44 @@ async fn with_redis_down_each_instance_serves_its_own_sessions() {
             "the session never moved after Redis came back"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A call on A asks the client something; the client's answer is POSTed to B (no affinity):
+/// B hands it through Redis to A, whose call goes on with it. Calls on B ask with ids of their
+/// own, so answers are never mixed up.
+#[tokio::test]
+async fn a_clients_answer_posted_to_another_instance_reaches_the_asking_call() {
+    let redis = RedisServer::start();
+    let servers = instances(&redis.url(), 2).await;
+    let (a, b) = (&servers[0], &servers[1]);
+    let client = Client::new(&open_with(a, r#"{"elicitation":{}}"#).await);
+    let mut asks = Vec::new();
+    let mut calls = Vec::new();
+    for (n, on) in [(1, a), (2, b)] {
+        let mut conn = on.connect().await;
+        conn.send_post(&client.headers(), &legacy_call(n, "confirm", "{}"))
+            .await;
+        assert_eq!(conn.read_head().await.0, 200);
+        let events = conn.read_events().await;
+        let ask: serde_json::Value = serde_json::from_str(&events[0].1).unwrap();
+        assert_eq!(ask["method"], "elicitation/create");
+        asks.push(ask);
+        calls.push(conn);
+    }
+    assert_ne!(asks[0]["id"], asks[1]["id"], "ids apart across instances");
+    // Each answer goes to the other instance than the one that asked.
+    for (ask, answer_on, ok) in [(&asks[0], b, true), (&asks[1], a, false)] {
+        let answer = serde_json::json!({"jsonrpc": "2.0", "id": ask["id"],
+            "result": {"action": "accept", "content": {"ok": ok}}});
+        let reply = client.post(answer_on, &answer.to_string()).await;
+        assert_eq!(reply.status, 202);
+    }
+    for (conn, expected) in calls.iter_mut().zip(["ok: true", "ok: false"]) {
+        let events = tokio::time::timeout(Duration::from_secs(5), conn.read_events())
+            .await
+            .expect("the asking call never got its answer");
+        let reply: serde_json::Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
+        assert_eq!(reply["result"]["content"][0]["text"], expected, "{reply}");
     }
 }

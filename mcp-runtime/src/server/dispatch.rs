@@ -55,7 +55,8 @@ impl Session {
 
     pub(crate) fn set_listener(&mut self, listener: Arc<Listener>) {
         self.listener = Some(listener);
-        self.client_requests = Some(Arc::default());
+        // A continued session brought its own (see `resumed`).
+        self.client_requests.get_or_insert_with(Arc::default);
         self.hear_list_changes();
     }
 
@@ -110,13 +111,33 @@ impl Session {
         let client_caps = capabilities
             .as_deref()
             .map_or_else(ClientCaps::default, ClientCaps::parse);
+        // Numbers below 2^51: JSON numbers any client reads exactly.
+        let first = (crate::sync::random_u64() >> 33) << 20;
         Session {
             legacy_version: Some(version),
             log_level,
             client_capabilities: capabilities,
             client_caps,
+            client_requests: Some(Arc::new(ClientRequests::numbered_from(first))),
             ..Session::default()
         }
+    }
+
+    /// Hands a client's response (`message`) to the request of this session waiting for it:
+    /// `Some(true)` when one was, `Some(false)` when none is (here), `None` when the message is
+    /// not a response.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn deliver_answer(&self, message: &[u8]) -> Option<bool> {
+        let line = std::str::from_utf8(message).ok()?;
+        let incoming: Incoming<'_> = serde_json::from_str(line).ok()?;
+        let Classified::Response {
+            id: Some(id),
+            answer,
+        } = incoming.classify()
+        else {
+            return None;
+        };
+        Some(self.client_requests.as_ref()?.complete(&id, answer))
     }
 
     /// Takes the level a `logging/setLevel` on another instance asked for.

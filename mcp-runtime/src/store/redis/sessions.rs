@@ -62,6 +62,9 @@ impl SessionRecord {
 
 /// The broadcast that ends a session on every instance.
 const END_PREFIX: &[u8] = b"session-end ";
+/// The broadcast that carries a client's answer to the instance whose call asked:
+/// `session-answer <id> <message>`.
+const ANSWER_PREFIX: &[u8] = b"session-answer ";
 /// The broadcast that gives a session's copies a new log level: `session-level <id> <level>`.
 const LEVEL_PREFIX: &[u8] = b"session-level ";
 
@@ -142,6 +145,12 @@ impl SharedSessions {
         self.redis.broadcast(&body).await;
     }
 
+    /// Hands a client's answer to the other instances: the one whose call waits for it takes it.
+    pub(crate) async fn route_answer(&self, id: &str, message: &[u8]) {
+        let body = [ANSWER_PREFIX, id.as_bytes(), b" ", message].concat();
+        self.redis.broadcast(&body).await;
+    }
+
     /// Deletes the session and tells every instance to end its copy. `Some(true)` when Redis
     /// held it; `None` when Redis could not be asked.
     pub(crate) async fn delete(&self, id: &str) -> Option<bool> {
@@ -163,6 +172,16 @@ const MAX_REFRESH: Duration = Duration::from_secs(5);
 /// The session a broadcast ends, if it is one of ours.
 pub(crate) fn ended_by(body: &[u8]) -> Option<&str> {
     std::str::from_utf8(body.strip_prefix(END_PREFIX)?).ok()
+}
+
+/// The session and the client's answer a broadcast carries, if it is one of ours.
+pub(crate) fn answer_of(body: &[u8]) -> Option<(&str, &[u8])> {
+    let rest = body.strip_prefix(ANSWER_PREFIX)?;
+    let space = rest.iter().position(|&b| b == b' ')?;
+    Some((
+        std::str::from_utf8(&rest[..space]).ok()?,
+        &rest[space + 1..],
+    ))
 }
 
 /// The session and log level a broadcast changes, if it is one of ours (`None` inside:
@@ -204,5 +223,10 @@ mod tests {
         );
         assert_eq!(level_of(b"session-level abc "), Some(("abc", None)));
         assert_eq!(level_of(b"session-end abc"), None);
+        assert_eq!(
+            answer_of(br#"session-answer abc {"id":1}"#),
+            Some(("abc", &br#"{"id":1}"#[..]))
+        );
+        assert_eq!(answer_of(b"session-end abc"), None);
     }
 }

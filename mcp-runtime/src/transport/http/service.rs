@@ -347,6 +347,10 @@ impl Endpoint {
                 ),
             );
         };
+        #[cfg(feature = "redis")]
+        if self.sessions.take_answer(&session, message).await {
+            return accepted();
+        }
         let outbox = Outbox::new();
         let (exchanged, level_changed) = {
             let mut dispatch = lock(&session.dispatch);

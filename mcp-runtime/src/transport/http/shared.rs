@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::session::{End, LegacySession, Sessions};
 use crate::server::exchange::Session;
 use crate::server::ServerInner;
-use crate::store::redis::sessions::{ended_by, level_of, SessionRecord, SharedSessions};
+use crate::store::redis::sessions::{answer_of, ended_by, level_of, SessionRecord, SharedSessions};
 use crate::store::redis::Subscriber;
 use crate::sync::lock;
 
@@ -75,6 +75,28 @@ impl Sessions {
         };
         if session.stored.load(Ordering::Relaxed) {
             shared.save_level(&session.id, &record_of(session)).await;
+        }
+    }
+
+    /// A message with no `"method"` may be the client's answer to a request a call sent it:
+    /// handed to the call waiting for it, here or (through Redis) on the instance it runs on.
+    /// `true` when the message was such an answer (it needs no reply but 202).
+    pub(super) async fn take_answer(&self, session: &LegacySession, message: &[u8]) -> bool {
+        let Some(shared) = &self.shared else {
+            return false;
+        };
+        // Requests and notifications name their method: this spares them the parse.
+        if memchr::memmem::find(message, b"\"method\"").is_some() {
+            return false;
+        }
+        let delivered = lock(&session.dispatch).deliver_answer(message);
+        match delivered {
+            None => false,
+            Some(true) => true,
+            Some(false) => {
+                shared.route_answer(&session.id, message).await;
+                true
+            }
         }
     }
 
@@ -152,6 +174,16 @@ impl Subscriber for Sessions {
     fn message(&self, body: &[u8]) {
         if let Some(id) = ended_by(body) {
             self.end(id, "the client ended it on another instance", End::Here);
+        } else if let Some((id, message)) = answer_of(body) {
+            if let Some(session) = self.held(id) {
+                let delivered = lock(&session.dispatch).deliver_answer(message);
+                if delivered == Some(true) {
+                    tracing::debug!(
+                        session = id,
+                        "took a client's answer posted to another instance"
+                    );
+                }
+            }
         } else if let Some((id, level)) = level_of(body) {
             if let Some(session) = self.held(id) {
                 lock(&session.dispatch).set_log_level(level);
