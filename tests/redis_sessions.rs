@@ -433,3 +433,46 @@ async fn a_clients_answer_posted_to_another_instance_reaches_the_asking_call() {
         assert_eq!(reply["result"]["content"][0]["text"], expected, "{reply}");
     }
 }
+
+/// An instance stops (a rolling deploy) while a call of a shared session streams: the client
+/// resumes on another instance and gets the events it missed, then an error reply for the
+/// call (not a stream that waits forever), and the session goes on there.
+#[tokio::test]
+async fn a_call_on_a_stopping_instance_is_answered_with_an_error_where_the_client_resumes() {
+    let redis = RedisServer::start();
+    let config = HttpConfig::default().shutdown_timeout(Duration::from_millis(200));
+    let a = Running::start(server(&redis.url()), config).await;
+    let b = instances(&redis.url(), 1).await.remove(0);
+    let client = Client::new(&open_with(&a, "{}").await);
+    let long = r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"steps","arguments":{"count":50,"step_ms":100},"_meta":{"progressToken":"p"}}}"#;
+    let mut conn = a.connect().await;
+    conn.send_post(&client.headers(), long).await;
+    assert_eq!(conn.read_head().await.0, 200);
+    let (Some(last_id), _) = conn.read_events().await.last().unwrap().clone() else {
+        panic!("an event without an id");
+    };
+    drop(conn);
+    a.stop().await.unwrap();
+
+    let last = format!("Last-Event-ID: {last_id}");
+    let mut headers = client.headers();
+    headers.extend(["Accept: text/event-stream", last.as_str()]);
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        b.connect().await.request("GET", &headers),
+    )
+    .await
+    .expect("the resumed stream never ended");
+    assert_eq!(reply.status, 200);
+    let events = reply.events();
+    let end = events.last().unwrap();
+    assert_eq!(
+        (&end["id"], &end["error"]["code"]),
+        (&serde_json::json!(8), &serde_json::json!(-32603)),
+        "{events:?}"
+    );
+    let reply = client
+        .post(&b, &legacy_call(9, "add", r#"{"a":1,"b":1}"#))
+        .await;
+    assert_eq!(text(&reply), "2");
+}

@@ -37,6 +37,8 @@ pub(crate) struct LegacySession {
     /// The cancelled streams kept in `live`, oldest first.
     cancelled_streams: Mutex<std::collections::VecDeque<u64>>,
     last_seen: Mutex<Instant>,
+    /// Ended on this instance only, while it lives on elsewhere (sessions shared in Redis).
+    ended_here: std::sync::atomic::AtomicBool,
     /// When its expiry in Redis was last pushed back (milliseconds since the table's epoch).
     #[cfg(feature = "redis")]
     pub(super) refreshed_ms: std::sync::atomic::AtomicU64,
@@ -136,6 +138,11 @@ impl LegacySession {
 
     pub fn live_stream(&self, stream: u64) -> Option<Arc<LiveStream>> {
         lock(&self.live).get(&stream).cloned()
+    }
+
+    /// Whether the session ended here only, living on in Redis for the other instances.
+    pub fn ended_here(&self) -> bool {
+        self.ended_here.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn idle_for(&self, now: Instant) -> Duration {
@@ -240,6 +247,7 @@ impl Sessions {
             live: Mutex::default(),
             cancelled_streams: Mutex::default(),
             last_seen: Mutex::new(now),
+            ended_here: Default::default(),
             #[cfg(feature = "redis")]
             refreshed_ms: self.now_ms().into(),
             #[cfg(feature = "redis")]
@@ -327,6 +335,11 @@ impl Sessions {
 
     fn ended(&self, session: &LegacySession, why: &str, end: End) {
         tracing::debug!(session = %session.id, "session ended: {why}");
+        if end == End::Here && self.is_shared() {
+            session
+                .ended_here
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
         session.ended.cancel();
         // A shared session ended only here keeps its events: the client may resume elsewhere
         // (the memory level lets go of them under its budget, Redis when they expire).

@@ -19,6 +19,7 @@ use tokio::time::Sleep;
 use super::event_store::{EventId, EventStore, StoredEvent};
 use super::session::{LegacySession, LiveStream, RegisteredCall};
 use crate::context::Outbox;
+use crate::protocol::jsonrpc::{write_error, ErrorObject, INTERNAL_ERROR};
 use crate::server::exchange::RunningCall;
 
 /// A comment line: keeps a quiet stream open through proxies and client timeouts.
@@ -142,6 +143,7 @@ impl LegacyStream {
         );
         tokio::spawn(async move {
             let mut call = call;
+            let request = call.request_id().clone();
             let finished = poll_fn(|cx| {
                 outbox.register(cx.waker());
                 let mut lines = Vec::new();
@@ -164,7 +166,20 @@ impl LegacyStream {
                 tracing::debug!("legacy call cancelled");
                 self.session.cancel_stream(self.stream);
             } else {
-                if !cancelled {
+                if cancelled && self.session.ended_here() {
+                    // This instance let go of a session that lives on elsewhere (shutdown,
+                    // idleness here): a client resuming the stream on another instance gets
+                    // an answer rather than waiting for one that cannot come.
+                    let mut line = Vec::new();
+                    let error = ErrorObject::new(
+                        INTERNAL_ERROR,
+                        "Internal error: the server instance running this call stopped before \
+                         it finished; send the request again",
+                    );
+                    write_error(&mut line, Some(&request), &error);
+                    stored.append(&line);
+                }
+                if !cancelled || self.session.ended_here() {
                     // Its reply is the last event: clients following it elsewhere stop there.
                     let last = EventId {
                         stream: self.stream,
