@@ -30,6 +30,17 @@ pub(crate) struct ClientRequests {
 const MAX_PENDING: usize = 1024;
 
 impl ClientRequests {
+    /// Requests numbered from `first` on: a session continued on another instance numbers its
+    /// requests far from the first instance's, so that the client's answer to one is never
+    /// taken for the other's.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn numbered_from(first: u64) -> ClientRequests {
+        ClientRequests {
+            next_id: AtomicU64::new(first),
+            pending: Mutex::default(),
+        }
+    }
+
     fn lock(
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Result<Value, ErrorObject>>>> {

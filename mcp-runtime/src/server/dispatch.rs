@@ -55,7 +55,8 @@ impl Session {
 
     pub(crate) fn set_listener(&mut self, listener: Arc<Listener>) {
         self.listener = Some(listener);
-        self.client_requests = Some(Arc::default());
+        // A continued session brought its own (see `resumed`).
+        self.client_requests.get_or_insert_with(Arc::default);
         self.hear_list_changes();
     }
 
@@ -91,6 +92,58 @@ impl Session {
     /// The level `logging/setLevel` asked for.
     pub(crate) fn log_level(&self) -> Option<LogLevel> {
         self.log_level
+    }
+
+    /// The capabilities `initialize` declared, as the client sent them (JSON).
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn client_capabilities(&self) -> Option<&Arc<str>> {
+        self.client_capabilities.as_ref()
+    }
+
+    /// A session another instance initialized, continued here from what it stored: the
+    /// negotiated `version`, the client's capabilities and the log level it asked for.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn resumed(
+        version: &'static str,
+        capabilities: Option<Arc<str>>,
+        log_level: Option<LogLevel>,
+    ) -> Session {
+        let client_caps = capabilities
+            .as_deref()
+            .map_or_else(ClientCaps::default, ClientCaps::parse);
+        // Numbers below 2^51: JSON numbers any client reads exactly.
+        let first = (crate::sync::random_u64() >> 33) << 20;
+        Session {
+            legacy_version: Some(version),
+            log_level,
+            client_capabilities: capabilities,
+            client_caps,
+            client_requests: Some(Arc::new(ClientRequests::numbered_from(first))),
+            ..Session::default()
+        }
+    }
+
+    /// Hands a client's response (`message`) to the request of this session waiting for it:
+    /// `Some(true)` when one was, `Some(false)` when none is (here), `None` when the message is
+    /// not a response.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn deliver_answer(&self, message: &[u8]) -> Option<bool> {
+        let line = std::str::from_utf8(message).ok()?;
+        let incoming: Incoming<'_> = serde_json::from_str(line).ok()?;
+        let Classified::Response {
+            id: Some(id),
+            answer,
+        } = incoming.classify()
+        else {
+            return None;
+        };
+        Some(self.client_requests.as_ref()?.complete(&id, answer))
+    }
+
+    /// Takes the level a `logging/setLevel` on another instance asked for.
+    #[cfg(all(feature = "http", feature = "redis"))]
+    pub(crate) fn set_log_level(&mut self, level: Option<LogLevel>) {
+        self.log_level = level;
     }
 
     /// Whether JSON-RPC batch arrays are accepted: only `2025-03-26` has them.

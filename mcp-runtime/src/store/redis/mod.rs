@@ -29,9 +29,16 @@
 //! one script touches share a hash slot (a `{...}` hash tag), so Redis Cluster works alike.
 
 mod conn;
+#[cfg(feature = "http")]
+mod events;
 mod health;
 mod pubsub;
 pub(crate) mod rate;
+#[cfg(feature = "http")]
+pub(crate) mod sessions;
+
+#[cfg(feature = "http")]
+pub use events::RedisEventStore;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -34,7 +34,8 @@ pub struct HttpConfig {
     pub(crate) max_calls_per_session: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) keep_alive_interval: Duration,
-    pub(crate) event_store: Arc<dyn EventStore>,
+    /// `None`: the server's default (see [`HttpConfig::event_store`]).
+    pub(crate) event_store: Option<Arc<dyn EventStore>>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -65,7 +66,7 @@ impl Default for HttpConfig {
             max_calls_per_session: 256,
             shutdown_timeout: Duration::from_secs(10),
             keep_alive_interval: Duration::from_secs(15),
-            event_store: Arc::new(MemoryEventStore::default()),
+            event_store: None,
         }
     }
 }
@@ -185,9 +186,30 @@ impl HttpConfig {
     }
 
     /// Where the SSE events of legacy sessions are kept for clients that resume a broken
-    /// stream (a bounded [`MemoryEventStore`] by default).
+    /// stream. By default a bounded [`MemoryEventStore`]; for a server built with
+    /// `ServerBuilder::redis` (feature `redis`), a `RedisEventStore` with its defaults, so that
+    /// a stream may be resumed on any instance.
     pub fn event_store(mut self, store: impl EventStore) -> Self {
-        self.event_store = Arc::new(store);
+        self.event_store = Some(Arc::new(store));
         self
+    }
+
+    /// The event store to serve `server` with: the one set, else the default.
+    pub(crate) fn event_store_for(
+        &self,
+        server: &crate::server::ServerInner,
+    ) -> Arc<dyn EventStore> {
+        if let Some(store) = &self.event_store {
+            return store.clone();
+        }
+        #[cfg(feature = "redis")]
+        if let Some(shared) = server.state.shared() {
+            return Arc::new(crate::store::redis::RedisEventStore::new(
+                shared.redis.clone(),
+                &shared.server,
+            ));
+        }
+        let _ = server;
+        Arc::new(MemoryEventStore::default())
     }
 }

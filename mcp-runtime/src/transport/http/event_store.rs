@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -73,6 +74,27 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Forgets every stream of a session that ended.
     fn end_session(&self, session: &str);
+
+    /// The call of `last`'s stream ended, `last` being its final event (its reply): a store
+    /// shared by instances marks the stream complete, so that clients following it from
+    /// another instance are told it is over. Nothing by default.
+    fn finish_stream(&self, session: &str, last: EventId) {
+        let _ = (session, last);
+    }
+
+    /// For a stream this instance does not run (its call runs on another instance sharing the
+    /// store): waits up to `wait` for events after `last`. `Some` with the events (none when
+    /// `wait` passed quietly); `None` once the stream is complete or unknown. By default
+    /// (a store of one instance) every stream is complete.
+    fn wait_after<'a>(
+        &'a self,
+        session: &'a str,
+        last: EventId,
+        wait: Duration,
+    ) -> ReplayFuture<'a> {
+        let _ = (session, last, wait);
+        Box::pin(std::future::ready(None))
+    }
 }
 
 /// Keeps events in memory, bounded: at most `max_events_per_stream` per stream (the oldest go

@@ -7,7 +7,10 @@
 //! - **`2025-11-25` and earlier**: `initialize` opens a session (`Mcp-Session-Id`, 128 random
 //!   bits); later requests carry it; `DELETE` ends it. Sessions expire when idle and are capped in
 //!   number. A call's SSE events carry ids and are kept (bounded) in an [`EventStore`], so a
-//!   client whose stream broke resumes with `GET` and `Last-Event-ID`.
+//!   client whose stream broke resumes with `GET` and `Last-Event-ID`. A server built with
+//!   `ServerBuilder::redis` (feature `redis`) keeps its sessions and their events in Redis too,
+//!   so any of its instances can serve a session's requests, its `DELETE`, its resumes, and the
+//!   client's answers to requests a call sent it: no load-balancer affinity needed.
 //!
 //! A call answers `application/json` when it sends nothing before its result, and an SSE stream
 //! (`text/event-stream`) once it sends a progress or log notification first. In the stateless
@@ -50,9 +53,11 @@ mod response;
 mod serve;
 mod service;
 mod session;
+#[cfg(feature = "redis")]
+mod shared;
 mod sse;
 
 pub use body::HttpBody;
 pub use config::HttpConfig;
-pub use event_store::{EventId, EventStore, MemoryEventStore, StoredEvent};
+pub use event_store::{EventId, EventStore, MemoryEventStore, ReplayFuture, StoredEvent};
 pub use service::StreamableHttpService;

@@ -14,7 +14,7 @@ use tower::Service;
 
 use super::body::HttpBody;
 use super::config::HttpConfig;
-use super::event_store::EventId;
+use super::event_store::{EventId, EventStore};
 use super::guard::{self, Refusal};
 use super::response::{
     self, accepted, refuse, status_for, LAST_EVENT_ID, MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION,
@@ -62,25 +62,33 @@ pub(crate) struct Endpoint {
     /// Cancelled when serving ends: streams that would stay open end gracefully.
     pub(crate) closing: tokio_util::sync::CancellationToken,
     pub(crate) config: HttpConfig,
-    pub(crate) sessions: Sessions,
+    pub(crate) sessions: Arc<Sessions>,
+    /// The config's event store, or the server's default.
+    events: Arc<dyn EventStore>,
 }
 
 impl Server {
     /// The server's Streamable HTTP endpoint, as a tower service (see
     /// [`StreamableHttpService`]); [`Server::serve_http`] serves it on a listener of its own.
     pub fn http_service(&self, config: HttpConfig) -> StreamableHttpService {
+        let events = config.event_store_for(self.inner());
         let sessions = Sessions::new(
             config.max_sessions,
             config.session_idle_timeout,
             config.max_calls_per_session,
-            config.event_store.clone(),
+            events.clone(),
         );
+        #[cfg(feature = "redis")]
+        let sessions = sessions.shared_by(self.inner());
+        #[cfg(not(feature = "redis"))]
+        let sessions = Arc::new(sessions);
         StreamableHttpService {
             shared: Arc::new(Endpoint {
                 server: self.inner().clone(),
                 closing: Default::default(),
                 config,
                 sessions,
+                events,
             }),
         }
     }
@@ -135,7 +143,7 @@ impl Endpoint {
         match *request.method() {
             Method::POST => self.post(request).await,
             Method::GET => self.get(request.headers()).await,
-            Method::DELETE => self.delete(request.headers()),
+            Method::DELETE => self.delete(request.headers()).await,
             _ => response::method_not_allowed(
                 "GET, POST, DELETE",
                 "Method not allowed: the MCP endpoint takes POST (and GET and DELETE in a session)",
@@ -327,9 +335,9 @@ impl Endpoint {
     /// The legacy era: `initialize` opens a session, everything else names one.
     async fn legacy(&self, headers: &HeaderMap, message: &[u8]) -> Response<HttpBody> {
         let Some(session_id) = header(headers, &MCP_SESSION_ID) else {
-            return self.initialize(message);
+            return self.initialize(message).await;
         };
-        let Some(session) = self.sessions.get(session_id) else {
+        let Some(session) = self.session(session_id).await else {
             return response::error(
                 StatusCode::NOT_FOUND,
                 None,
@@ -339,14 +347,25 @@ impl Endpoint {
                 ),
             );
         };
+        #[cfg(feature = "redis")]
+        if self.sessions.take_answer(&session, message).await {
+            return accepted();
+        }
         let outbox = Outbox::new();
-        let exchanged = {
+        let (exchanged, level_changed) = {
             let mut dispatch = lock(&session.dispatch);
+            let level = dispatch.log_level();
             // Any version this server speaks is accepted in a session (unsupported ones were
             // refused before): clients such as the conformance suite's send `2025-03-26` on a
             // session that negotiated a newer one.
-            exchange(&self.server, &mut dispatch, message, None, &outbox)
+            let exchanged = exchange(&self.server, &mut dispatch, message, None, &outbox);
+            (exchanged, dispatch.log_level() != level)
         };
+        if level_changed {
+            // Written through, so that the session's other instances log at the new level.
+            #[cfg(feature = "redis")]
+            self.sessions.store_changed(&session).await;
+        }
         match exchanged {
             Exchanged::Answered { reply, failure, .. } => reply_response(reply, failure, false),
             Exchanged::Cancel(id) => {
@@ -357,8 +376,17 @@ impl Endpoint {
         }
     }
 
+    /// The session with this id: held here, or (sessions shared through Redis) continued from
+    /// there.
+    async fn session(&self, id: &str) -> Option<Arc<LegacySession>> {
+        #[cfg(feature = "redis")]
+        return self.sessions.find(id, &self.server).await;
+        #[cfg(not(feature = "redis"))]
+        self.sessions.get(id)
+    }
+
     /// A message without a session: only `initialize` may open one.
-    fn initialize(&self, message: &[u8]) -> Response<HttpBody> {
+    async fn initialize(&self, message: &[u8]) -> Response<HttpBody> {
         #[derive(serde::Deserialize)]
         struct MethodOnly<'a> {
             #[serde(borrow)]
@@ -389,6 +417,8 @@ impl Endpoint {
             let session = self
                 .sessions
                 .insert(dispatch, self.server.listeners.register());
+            #[cfg(feature = "redis")]
+            self.sessions.store_new(&session).await;
             let id = http::HeaderValue::from_str(&session.id).expect("hex is a valid header");
             response.headers_mut().insert(MCP_SESSION_ID, id);
         }
@@ -429,7 +459,7 @@ impl Endpoint {
             First::Notes => {
                 let stream = LegacyStream {
                     session,
-                    store: self.config.event_store.clone(),
+                    store: self.events.clone(),
                     stream: new_stream_id(),
                     registered,
                     slot,
@@ -457,7 +487,7 @@ impl Endpoint {
                 "Not Acceptable: the Accept header must list text/event-stream",
             );
         }
-        let Some(session) = self.sessions.get(session_id) else {
+        let Some(session) = self.session(session_id).await else {
             return response::error(
                 StatusCode::NOT_FOUND,
                 None,
@@ -482,7 +512,7 @@ impl Endpoint {
                 "Bad Request: malformed Last-Event-ID",
             );
         };
-        let store = &self.config.event_store;
+        let store = &self.events;
         // Known streams only: answering an unknown one with an empty stream would leave the
         // client waiting for a reply that never comes.
         if store.replay_after(&session.id, last).await.is_none() {
@@ -501,14 +531,18 @@ impl Endpoint {
     }
 
     /// `DELETE`: ends a legacy session.
-    fn delete(&self, headers: &HeaderMap) -> Response<HttpBody> {
+    async fn delete(&self, headers: &HeaderMap) -> Response<HttpBody> {
         let Some(session_id) = header(headers, &MCP_SESSION_ID) else {
             return response::method_not_allowed(
                 "POST",
                 "Method not allowed: DELETE ends a session named by Mcp-Session-Id",
             );
         };
-        if self.sessions.remove(session_id) {
+        #[cfg(feature = "redis")]
+        let ended = self.sessions.delete_everywhere(session_id).await;
+        #[cfg(not(feature = "redis"))]
+        let ended = self.sessions.remove(session_id);
+        if ended {
             let mut response = Response::new(HttpBody::empty());
             *response.status_mut() = StatusCode::OK;
             response

@@ -37,6 +37,15 @@ pub(crate) struct LegacySession {
     /// The cancelled streams kept in `live`, oldest first.
     cancelled_streams: Mutex<std::collections::VecDeque<u64>>,
     last_seen: Mutex<Instant>,
+    /// Ended on this instance only, while it lives on elsewhere (sessions shared in Redis).
+    ended_here: std::sync::atomic::AtomicBool,
+    /// When its expiry in Redis was last pushed back (milliseconds since the table's epoch).
+    #[cfg(feature = "redis")]
+    pub(super) refreshed_ms: std::sync::atomic::AtomicU64,
+    /// Whether Redis holds it (not when it was opened while Redis was away: it is stored at
+    /// its next refresh then).
+    #[cfg(feature = "redis")]
+    pub(super) stored: std::sync::atomic::AtomicBool,
 }
 
 /// A streaming call still running (or cancelled): resumed streams wait here for its next
@@ -131,6 +140,11 @@ impl LegacySession {
         lock(&self.live).get(&stream).cloned()
     }
 
+    /// Whether the session ended here only, living on in Redis for the other instances.
+    pub fn ended_here(&self) -> bool {
+        self.ended_here.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     fn idle_for(&self, now: Instant) -> Duration {
         now.saturating_duration_since(*lock(&self.last_seen))
     }
@@ -140,9 +154,24 @@ impl LegacySession {
 pub(crate) struct Sessions {
     map: Mutex<HashMap<Arc<str>, Arc<LegacySession>>>,
     max: usize,
-    idle_timeout: Duration,
+    pub(super) idle_timeout: Duration,
     max_calls: usize,
-    events: Arc<dyn EventStore>,
+    pub(super) events: Arc<dyn EventStore>,
+    /// The sessions in Redis, shared with the server's other instances.
+    #[cfg(feature = "redis")]
+    pub(super) shared: Option<crate::store::redis::sessions::SharedSessions>,
+    #[cfg(feature = "redis")]
+    pub(super) epoch: Instant,
+}
+
+/// Why a session ended here.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum End {
+    /// It is gone for good (`DELETE`, or every copy expired): its events go too.
+    Everywhere,
+    /// Only this instance's copy ends (idle here, the cap, shutdown); with sessions shared in
+    /// Redis, another instance (or this one, later) may continue it.
+    Here,
 }
 
 impl Sessions {
@@ -158,7 +187,19 @@ impl Sessions {
             idle_timeout,
             max_calls,
             events,
+            #[cfg(feature = "redis")]
+            shared: None,
+            #[cfg(feature = "redis")]
+            epoch: Instant::now(),
         }
+    }
+
+    /// Whether sessions are shared with other instances.
+    pub(super) fn is_shared(&self) -> bool {
+        #[cfg(feature = "redis")]
+        return self.shared.is_some();
+        #[cfg(not(feature = "redis"))]
+        false
     }
 
     /// The live session with this id (and marks it used).
@@ -169,7 +210,7 @@ impl Sessions {
         if session.idle_for(now) > self.idle_timeout {
             map.remove(id);
             drop(map);
-            self.ended(&session, "it was idle too long");
+            self.ended(&session, "it was idle too long", End::Here);
             return None;
         }
         *lock(&session.last_seen) = now;
@@ -177,11 +218,25 @@ impl Sessions {
     }
 
     /// Keeps a session that `initialize` just opened, ending others if the cap is reached.
-    pub fn insert(&self, mut dispatch: Session, listener: Arc<Listener>) -> Arc<LegacySession> {
+    pub fn insert(&self, dispatch: Session, listener: Arc<Listener>) -> Arc<LegacySession> {
+        self.insert_as(new_session_id().into(), dispatch, listener)
+    }
+
+    /// Keeps a session under `id` (a new one, or one continued from another instance); when
+    /// one with that id is here already (continued twice at once), that one.
+    pub(super) fn insert_as(
+        &self,
+        id: Arc<str>,
+        mut dispatch: Session,
+        listener: Arc<Listener>,
+    ) -> Arc<LegacySession> {
         let now = Instant::now();
+        if let Some(there) = lock(&self.map).get(&id) {
+            return there.clone();
+        }
         dispatch.set_listener(listener.clone());
         let session = Arc::new(LegacySession {
-            id: new_session_id().into(),
+            id,
             dispatch: Mutex::new(dispatch),
             listener,
             standalone_open: Default::default(),
@@ -192,6 +247,11 @@ impl Sessions {
             live: Mutex::default(),
             cancelled_streams: Mutex::default(),
             last_seen: Mutex::new(now),
+            ended_here: Default::default(),
+            #[cfg(feature = "redis")]
+            refreshed_ms: self.now_ms().into(),
+            #[cfg(feature = "redis")]
+            stored: Default::default(),
         });
         let mut ended = Vec::new();
         {
@@ -215,32 +275,57 @@ impl Sessions {
                     ended.push(removed);
                 }
             }
+            if let Some(there) = map.get(&session.id) {
+                return there.clone();
+            }
             map.insert(session.id.clone(), session.clone());
         }
         for old in ended {
-            self.ended(&old, "the session cap was reached");
+            self.ended(&old, "the session cap was reached", End::Here);
         }
         session
     }
 
-    /// Ends a session (a `DELETE`); `false` when there was none.
+    /// Ends a session (a `DELETE`); `false` when there was none here.
     pub fn remove(&self, id: &str) -> bool {
+        self.end(id, "the client ended it", End::Everywhere)
+    }
+
+    /// Ends the session with this id, if it is here; `false` when it was not.
+    pub(super) fn end(&self, id: &str, why: &str, end: End) -> bool {
         let removed = lock(&self.map).remove(id);
         match removed {
             Some(session) => {
-                self.ended(&session, "the client ended it");
+                self.ended(&session, why, end);
                 true
             }
             None => false,
         }
     }
 
-    /// Ends every session (shutdown).
+    /// Ends every session (shutdown); shared ones live on in Redis, for the other instances.
     pub fn clear(&self) {
         let all: Vec<_> = lock(&self.map).drain().map(|(_, s)| s).collect();
         for session in all {
-            self.ended(&session, "the server is shutting down");
+            self.ended(&session, "the server is shutting down", End::Here);
         }
+    }
+
+    /// The session with this id, if held here (not marking it used).
+    #[cfg(feature = "redis")]
+    pub(super) fn held(&self, id: &str) -> Option<Arc<LegacySession>> {
+        lock(&self.map).get(id).cloned()
+    }
+
+    /// Every session here (for the Redis bookkeeping).
+    #[cfg(feature = "redis")]
+    pub(super) fn all(&self) -> Vec<Arc<LegacySession>> {
+        lock(&self.map).values().cloned().collect()
+    }
+
+    #[cfg(feature = "redis")]
+    pub(super) fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     #[cfg(test)]
@@ -248,10 +333,19 @@ impl Sessions {
         lock(&self.map).len()
     }
 
-    fn ended(&self, session: &LegacySession, why: &str) {
+    fn ended(&self, session: &LegacySession, why: &str, end: End) {
         tracing::debug!(session = %session.id, "session ended: {why}");
+        if end == End::Here && self.is_shared() {
+            session
+                .ended_here
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
         session.ended.cancel();
-        self.events.end_session(&session.id);
+        // A shared session ended only here keeps its events: the client may resume elsewhere
+        // (the memory level lets go of them under its budget, Redis when they expire).
+        if end == End::Everywhere || !self.is_shared() {
+            self.events.end_session(&session.id);
+        }
         let live: Vec<_> = lock(&session.live).drain().map(|(_, l)| l).collect();
         for stream in live {
             stream.changed.notify_waiters();

@@ -19,6 +19,7 @@ use tokio::time::Sleep;
 use super::event_store::{EventId, EventStore, StoredEvent};
 use super::session::{LegacySession, LiveStream, RegisteredCall};
 use crate::context::Outbox;
+use crate::protocol::jsonrpc::{write_error, ErrorObject, INTERNAL_ERROR};
 use crate::server::exchange::RunningCall;
 
 /// A comment line: keeps a quiet stream open through proxies and client timeouts.
@@ -142,6 +143,7 @@ impl LegacyStream {
         );
         tokio::spawn(async move {
             let mut call = call;
+            let request = call.request_id().clone();
             let finished = poll_fn(|cx| {
                 outbox.register(cx.waker());
                 let mut lines = Vec::new();
@@ -164,6 +166,27 @@ impl LegacyStream {
                 tracing::debug!("legacy call cancelled");
                 self.session.cancel_stream(self.stream);
             } else {
+                if cancelled && self.session.ended_here() {
+                    // This instance let go of a session that lives on elsewhere (shutdown,
+                    // idleness here): a client resuming the stream on another instance gets
+                    // an answer rather than waiting for one that cannot come.
+                    let mut line = Vec::new();
+                    let error = ErrorObject::new(
+                        INTERNAL_ERROR,
+                        "Internal error: the server instance running this call stopped before \
+                         it finished; send the request again",
+                    );
+                    write_error(&mut line, Some(&request), &error);
+                    stored.append(&line);
+                }
+                if !cancelled || self.session.ended_here() {
+                    // Its reply is the last event: clients following it elsewhere stop there.
+                    let last = EventId {
+                        stream: self.stream,
+                        seq: stored.seq,
+                    };
+                    self.store.finish_stream(&self.session.id, last);
+                }
                 self.session.close_stream(self.stream);
             }
             drop(self.slot);
@@ -214,14 +237,22 @@ pub(crate) fn follow(
         session: Arc<LegacySession>,
         last: EventId,
         keep_alive: Duration,
+        /// The call runs on another instance (the store says when the stream is complete).
+        remote: bool,
     }
     let state = Follow {
+        remote: session.live_stream(last.stream).is_none(),
         store,
         session,
         last,
         keep_alive,
     };
     stream::unfold(state, |mut st| async move {
+        if st.remote {
+            return follow_remote(st.store.clone(), &st.session, &mut st.last, st.keep_alive)
+                .await
+                .map(|bytes| (bytes, st));
+        }
         let live = st.session.live_stream(st.last.stream);
         let notified = live.as_ref().map(|l| l.changed.notified());
         tokio::pin!(notified);
@@ -262,6 +293,37 @@ pub(crate) fn follow(
     })
     .filter(|bytes| std::future::ready(!bytes.is_empty()))
     .boxed()
+}
+
+/// The next events of a stream whose call runs on another instance (or ran here and ended),
+/// as the store has them; a keep-alive when none came within `keep_alive`; `None` once the
+/// stream is complete or the session ended.
+async fn follow_remote(
+    store: Arc<dyn EventStore>,
+    session: &LegacySession,
+    last: &mut EventId,
+    keep_alive: Duration,
+) -> Option<Bytes> {
+    let events = match store.replay_after(&session.id, *last).await {
+        Some(events) if !events.is_empty() => Some(events),
+        _ => tokio::select! {
+            events = store.wait_after(&session.id, *last, keep_alive) => events,
+            () = session.ended.cancelled() => return None,
+        },
+    };
+    let Some(events) = events else {
+        store.end_stream(last.stream);
+        return None;
+    };
+    let Some(newest) = events.last() else {
+        return Some(Bytes::from_static(KEEP_ALIVE));
+    };
+    *last = newest.id;
+    let mut frame = Vec::new();
+    for event in &events {
+        write_event(&mut frame, Some(event.id), &event.message);
+    }
+    Some(Bytes::from(frame))
 }
 
 /// The stream of a session's unprompted notifications (its `GET` stream), until the session
