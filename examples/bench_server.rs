@@ -59,6 +59,26 @@ async fn cached_square(k: i64) -> i64 {
     k.wrapping_mul(k)
 }
 
+/// Square `k`, saying which process computed it; results are cached for five minutes (in
+/// Redis too, with `--redis`: another instance's result comes back with its pid).
+#[tool(cache_ttl = 300)]
+async fn whose_square(k: i64) -> String {
+    format!(
+        "{} computed by pid {}",
+        k.wrapping_mul(k),
+        std::process::id()
+    )
+}
+
+/// Forget every cached `whose_square` result, in every instance sharing the Redis.
+#[tool(destructive)]
+async fn forget_squares() -> &'static str {
+    if let Some(cache) = whose_square::tool().cache() {
+        cache.invalidate_all().await;
+    }
+    "forgotten"
+}
+
 /// Add, at most 10 calls a second (across instances sharing a Redis); a call waits for its
 /// turn, 5 s at most.
 #[tool(rate_limit = "10/s", timeout = "5s")]
@@ -80,6 +100,8 @@ fn main() -> Result<(), mcp_toolkit::Error> {
         divmod::tool(),
         cached_square::tool(),
         limited_add::tool(),
+        whose_square::tool(),
+        forget_squares::tool(),
     ]);
     if let Some(url) = redis {
         // Nothing connects yet: the server starts (and serves alone) while Redis is down.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use mcp_toolkit::completion::{values, CompletionRequest};
 use mcp_toolkit::context::Elicitation;
+use mcp_toolkit::store::redis::Redis;
 use mcp_toolkit::{prompt, resource, tool, ErrorObject, RequestContext, Server, State};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -206,6 +207,13 @@ fn main() -> Result<(), mcp_toolkit::Error> {
         .resources([all_notes::resource(), note::resource()])
         .prompt(summarize_notes::prompt())
         .state(Notes::default());
+    // Several instances (HTTP replicas behind a load balancer, say) share sessions, their
+    // events and rate budgets through one Redis. The notes stay per instance: they are plain
+    // shared state, like a connection pool would be.
+    let server = match std::env::var("REDIS_URL") {
+        Ok(url) => server.redis(Redis::new(&url).map_err(std::io::Error::other)?),
+        Err(_) => server,
+    };
     let mut args = std::env::args().skip(1);
     match (args.next().as_deref(), args.next()) {
         // Many connections at once: the multi-thread runtime spreads them over the cores.
