@@ -3,10 +3,10 @@
 //! a request naming a session this instance does not hold continues it from there.
 //!
 //! What moves: the negotiated version, the client's capabilities and the log level
-//! (`logging/setLevel` is written through). What does not: resource subscriptions and the
-//! `GET` stream (per instance), and requests a call sent to the client (sampling, elicitation,
-//! roots): the client's answer must reach the instance whose call waits for it (see the
-//! README's "Deploying several instances").
+//! (`logging/setLevel` is written through), and the client's answers to requests a call sent
+//! it (sampling, elicitation, roots): posted to any instance, an answer is handed through Redis
+//! to the instance whose call waits for it. What does not: resource subscriptions and the `GET`
+//! stream (per instance; see the README's "Deploying several instances").
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
