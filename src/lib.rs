@@ -65,7 +65,90 @@ pub use mcp_runtime::*;
 /// A plain (non-`async`) function runs on tokio's blocking pool, so it may block without
 /// stalling other calls; that costs a thread hand-off per call, so prefer `async fn` for work
 /// that does not block.
+///
+/// # Options from code
+/// `timeout`, `cache_ttl`, `concurrency` and `rate_limit` also take an expression: a const, a
+/// config value, any code (`timeout = CONFIG.timeout`, `concurrency = POOL_SIZE`,
+/// `rate_limit = settings.rate.as_str()`), evaluated when the tool is built. Durations are
+/// [`std::time::Duration`]s, counts any integer, rates text such as `"10/s"` or
+/// `(calls, period)`. A literal is checked at compile time; a value from code is checked then,
+/// and a zero or malformed one panics naming the tool and the option.
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_toolkit::tool;
+///
+/// const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
+/// const POOL_SIZE: usize = 8;
+///
+/// /// Look a user up.
+/// #[tool(timeout = LOOKUP_TIMEOUT, concurrency = POOL_SIZE, rate_limit = (100, Duration::from_secs(1)))]
+/// async fn lookup(id: u64) -> String {
+///     format!("user {id}")
+/// }
+/// # let _ = lookup::tool();
+/// ```
+///
+/// # Another path to the runtime
+/// The generated code names the runtime as `::mcp_toolkit`. If the dependency is renamed, or
+/// you use `mcp-runtime` and `mcp-macros` directly, say where it is: `#[tool(crate = "my_mcp")]`
+/// or `#[tool(crate = "mcp_runtime")]` (as serde's `crate` attribute does).
+///
+/// On a method, `#[tool]` needs [`#[tools]`](macro@tools) on the impl block.
 pub use mcp_macros::tool;
+
+/// Serves the `#[tool]` methods of an impl block: tools that reach the server's own struct
+/// (pools, clients, config) through `&self`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use mcp_toolkit::{tool, tools, Server};
+///
+/// struct Calculator {
+///     calls: AtomicU64,
+/// }
+///
+/// #[tools]
+/// impl Calculator {
+///     /// Add two numbers.
+///     #[tool(read_only)]
+///     async fn add(&self, a: i64, b: i64) -> i64 {
+///         self.calls.fetch_add(1, Ordering::Relaxed);
+///         a + b
+///     }
+///
+///     /// How many additions this calculator made.
+///     #[tool(cache_ttl = 1)]
+///     async fn count(&self) -> u64 {
+///         self.calls.load(Ordering::Relaxed)
+///     }
+/// }
+///
+/// let calculator = Calculator { calls: AtomicU64::new(0) };
+/// let server = Server::builder("calculator", "1.0.0")
+///     .tools(calculator.tools())
+///     .build()
+///     .unwrap();
+/// assert_eq!(server.tools().len(), 2);
+/// ```
+///
+/// Each `#[tool]` method becomes a tool as a free function's would, with every option
+/// (`cache_ttl`, `timeout`, `batch`, `concurrency`, `rate_limit`, `layer`, ...) and extracted
+/// arguments ([`State<T>`], [`RequestContext`]). Methods take `&self` or `self: Arc<Self>`
+/// (calls run concurrently: keep mutable state behind atomics or a lock); methods without
+/// `self` work too. Options written as code may read `self`:
+/// `#[tool(timeout = self.config.timeout)]`.
+///
+/// # What it generates
+/// The impl block stays as written (without the `#[tool]` attributes), and the type gains:
+/// - `tools(self) -> Vec<Tool>`: the tools, sharing the value (moved into an `Arc`);
+/// - `tools_from(Arc<Self>) -> Vec<Tool>`: the same for a value already in an `Arc`.
+///
+/// Each call of either builds new tools: their caches, rate budgets and batches belong to that
+/// value. The type must be `Send + Sync + 'static`. `#[tools(crate = "...")]` sets the
+/// runtime's path for every method. One `#[tools]` block per type (the second would define
+/// `tools` again); it cannot be generic or a trait impl.
+pub use mcp_macros::tools;
 
 /// Turns a function into an MCP prompt: a message template a client offers its user.
 ///

@@ -8,7 +8,7 @@ use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
 const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
                        cache_ttl, cache_capacity, cache_max_bytes, cache_lock, instance_local, timeout, concurrency, \
-                       rate_limit, batch, layer, verbatim_schema";
+                       rate_limit, batch, layer, verbatim_schema, crate";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -22,19 +22,38 @@ pub(crate) struct ToolOptions {
     pub open_world: Option<Hint>,
     /// Publish the input schema exactly as schemars makes it (`$schema`, `$defs`, ...).
     pub verbatim_schema: Option<Hint>,
-    pub cache_ttl: Option<Millis>,
+    pub cache_ttl: Option<Setting<Millis>>,
     pub cache_capacity: Option<Count>,
     pub cache_max_bytes: Option<Count>,
     /// `cache_lock = "5s"`: misses across instances take a Redis lock with this lease.
     pub cache_lock: Option<Millis>,
     /// The cache (and rate budget) stay per instance even on a server with Redis.
     pub instance_local: Option<Hint>,
-    pub timeout: Option<Millis>,
-    pub concurrency: Option<Count>,
-    pub rate_limit: Option<Rate>,
+    pub timeout: Option<Setting<Millis>>,
+    pub concurrency: Option<Setting<Count>>,
+    pub rate_limit: Option<Setting<Rate>>,
     pub batch: Option<BatchOptions>,
     /// `layer = expr`, in the order written.
     pub layers: Vec<Expr>,
+    /// `crate = "path"`: where the generated code finds the runtime (`::mcp_toolkit` unless set).
+    pub krate: Option<syn::Path>,
+}
+
+/// An option written as a literal (checked here, at compile time) or as code (a const, a
+/// config field, any expression: checked when the tool is built).
+pub(crate) enum Setting<T> {
+    Fixed(T),
+    Code(Expr),
+}
+
+impl<T: Copy> Setting<T> {
+    /// The literal value, when the option was written as one.
+    pub(crate) fn fixed(&self) -> Option<T> {
+        match self {
+            Setting::Fixed(value) => Some(*value),
+            Setting::Code(_) => None,
+        }
+    }
 }
 
 /// A duration option, in milliseconds.
@@ -52,6 +71,7 @@ pub(crate) struct Count {
 }
 
 /// `rate_limit = "10/s"`: at most `calls` calls start per period.
+#[derive(Clone, Copy)]
 pub(crate) struct Rate {
     pub calls: u32,
     pub period_ms: u64,
@@ -114,7 +134,9 @@ impl ToolOptions {
             "verbatim_schema" => set_once(&mut self.verbatim_schema, hint_value(meta)?, meta),
             "cache_ttl" => set_once(
                 &mut self.cache_ttl,
-                duration_value(meta, DurationForm::SecondsOrText)?,
+                setting(meta, |meta| {
+                    duration_value(meta, DurationForm::SecondsOrText)
+                })?,
                 meta,
             ),
             "cache_capacity" => set_once(&mut self.cache_capacity, count_value(meta)?, meta),
@@ -127,11 +149,12 @@ impl ToolOptions {
             "instance_local" => set_once(&mut self.instance_local, hint_value(meta)?, meta),
             "timeout" => set_once(
                 &mut self.timeout,
-                duration_value(meta, DurationForm::Text)?,
+                setting(meta, |meta| duration_value(meta, DurationForm::Text))?,
                 meta,
             ),
-            "concurrency" => set_once(&mut self.concurrency, count_value(meta)?, meta),
-            "rate_limit" => set_once(&mut self.rate_limit, rate_value(meta)?, meta),
+            "concurrency" => set_once(&mut self.concurrency, setting(meta, count_value)?, meta),
+            "rate_limit" => set_once(&mut self.rate_limit, setting(meta, rate_value)?, meta),
+            "crate" => set_once(&mut self.krate, crate_path(meta)?, meta),
             "batch" => set_once(&mut self.batch, batch_value(meta)?, meta),
             "layer" => match meta {
                 Meta::NameValue(nv) => {
@@ -149,6 +172,28 @@ impl ToolOptions {
             )),
         }
     }
+}
+
+/// A literal read by `literal`, or any other expression kept as code. Literals of the wrong
+/// kind (`timeout = 5`) stay errors: they are typos, not code.
+fn setting<T>(meta: &Meta, literal: impl Fn(&Meta) -> syn::Result<T>) -> syn::Result<Setting<T>> {
+    match meta {
+        Meta::NameValue(nv) if !matches!(nv.value, Expr::Lit(_)) => {
+            Ok(Setting::Code(nv.value.clone()))
+        }
+        _ => literal(meta).map(Setting::Fixed),
+    }
+}
+
+/// `crate = "my_toolkit"`: a path in a string, as serde's `crate` takes it.
+pub(crate) fn crate_path(meta: &Meta) -> syn::Result<syn::Path> {
+    let lit = string_value(meta, "crate = \"mcp_runtime\"")?;
+    lit.parse_with(syn::Path::parse_mod_style).map_err(|_| {
+        syn::Error::new_spanned(
+            &lit,
+            "`crate` takes a path, as in `crate = \"mcp_runtime\"` or `crate = \"::my_toolkit\"`",
+        )
+    })
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, meta: &Meta) -> syn::Result<()> {

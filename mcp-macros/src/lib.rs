@@ -1,15 +1,17 @@
 //! The `#[tool]`, `#[prompt]` and `#[resource]` attributes of
 //! [mcp-toolkit](https://docs.rs/mcp-toolkit).
 //!
-//! Parse (`attr.rs`, `model.rs`) → validate (`valid.rs`) → expand (`expand.rs`); `primitive/`
-//! holds the same stages for `#[prompt]` and `#[resource]`. Use them through `mcp_toolkit`; the
-//! generated code names everything through `::mcp_toolkit`.
+//! Parse (`attr.rs`, `model.rs`) → validate (`valid.rs`) → expand (`expand/`); `impl_block.rs`
+//! runs the same stages for each `#[tool]` method of a `#[tools]` impl block, and `primitive/`
+//! holds them for `#[prompt]` and `#[resource]`. Use them through `mcp_toolkit`; the generated
+//! code names everything through `::mcp_toolkit` (or the `crate = "..."` path).
 
 use proc_macro::TokenStream;
 use syn::parse_macro_input;
 
 mod attr;
 mod expand;
+mod impl_block;
 mod model;
 mod primitive;
 mod valid;
@@ -33,6 +35,15 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
             quote::quote!(#function #error).into()
         }
     }
+}
+
+/// Serves the `#[tool]` methods of an impl block, which take `&self`. See `mcp_toolkit::tools`
+/// for the documentation.
+#[proc_macro_attribute]
+pub fn tools(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let options = parse_macro_input!(attr as impl_block::ToolsOptions);
+    let block = parse_macro_input!(item as syn::ItemImpl);
+    impl_block::expand(options, block).into()
 }
 
 /// Turns an `async fn` (or a plain `fn`) into an MCP prompt. See `mcp_toolkit::prompt` for the

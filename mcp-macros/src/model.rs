@@ -19,6 +19,19 @@ pub(crate) struct ToolFn {
     pub docs: Option<String>,
     pub params: Vec<Param>,
     pub output: Option<Type>,
+    /// Whether the function is a method of a `#[tools]` impl block (called through `Self::`).
+    pub in_impl: bool,
+}
+
+/// How a `#[tools]` method takes `self`.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Receiver {
+    /// `&self`: the handler holds the value in an `Arc` and lends it to each call.
+    Ref,
+    /// `self: Arc<Self>`: each call gets its own clone of the `Arc`.
+    Arc,
+    /// `&mut self`, `self`, or another type (reported by validation).
+    Unsupported,
 }
 
 pub(crate) struct Param {
@@ -45,12 +58,21 @@ pub(crate) enum ParamKind {
     /// marked `#[extract]`. Holds the `#[serde]`/`#[schemars]` attributes found on it, which
     /// do not apply (reported by validation).
     Extracted { schema_attrs: Vec<Attribute> },
-    /// `self`, reported by validation.
-    Receiver,
+    /// `self`: for a `#[tools]` method, the value the tools were made from.
+    Receiver(Receiver),
 }
 
 impl ToolFn {
-    pub(crate) fn from_item(mut function: ItemFn, options: ToolOptions) -> syn::Result<Self> {
+    pub(crate) fn from_item(function: ItemFn, options: ToolOptions) -> syn::Result<Self> {
+        Self::new(function, options, false)
+    }
+
+    /// A method of a `#[tools]` impl block.
+    pub(crate) fn from_method(function: ItemFn, options: ToolOptions) -> syn::Result<Self> {
+        Self::new(function, options, true)
+    }
+
+    fn new(mut function: ItemFn, options: ToolOptions, in_impl: bool) -> syn::Result<Self> {
         let mut params = Vec::new();
         for input in &mut function.sig.inputs {
             params.push(Param::from_arg(input));
@@ -71,6 +93,15 @@ impl ToolFn {
             docs,
             params,
             output,
+            in_impl,
+        })
+    }
+
+    /// How the function takes `self`, if it does.
+    pub(crate) fn receiver(&self) -> Option<Receiver> {
+        self.params.iter().find_map(|param| match param.kind {
+            ParamKind::Receiver(receiver) => Some(receiver),
+            _ => None,
         })
     }
 
@@ -86,7 +117,7 @@ impl Param {
             FnArg::Receiver(receiver) => {
                 let tokens = receiver.to_token_stream();
                 return Param {
-                    kind: ParamKind::Receiver,
+                    kind: ParamKind::Receiver(receiver_kind(receiver)),
                     ty: (*receiver.ty).clone(),
                     extract: None,
                     tokens,
@@ -146,6 +177,27 @@ impl Param {
             tokens,
         }
     }
+}
+
+/// `&self` and `self: Arc<Self>` are what a tool shared by concurrent calls can take.
+fn receiver_kind(receiver: &syn::Receiver) -> Receiver {
+    match (&receiver.reference, &receiver.mutability) {
+        (Some(_), None) => Receiver::Ref,
+        (None, None) if receiver.colon_token.is_some() && is_arc_self(&receiver.ty) => {
+            Receiver::Arc
+        }
+        _ => Receiver::Unsupported,
+    }
+}
+
+fn is_arc_self(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "Arc")
+        && single_generic(ty)
+            .is_some_and(|inner| matches!(&inner, Type::Path(p) if p.path.is_ident("Self")))
 }
 
 /// The name of a type that may be one of the toolkit's (`State`, `RequestContext`, `Args`):

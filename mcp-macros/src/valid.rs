@@ -3,7 +3,7 @@
 use syn::Type;
 
 use crate::expand::DEFAULT_BATCH_WINDOW_MS;
-use crate::model::{vec_item, ParamKind, ToolFn};
+use crate::model::{vec_item, ParamKind, Receiver, ToolFn};
 
 pub(crate) fn check(tool: &ToolFn) -> syn::Result<()> {
     let mut errors = Errors::default();
@@ -24,6 +24,10 @@ impl Errors {
             Some(all) => all.combine(error),
             None => self.0 = Some(error),
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
     }
 
     pub(crate) fn finish(self) -> syn::Result<()> {
@@ -95,10 +99,17 @@ fn check_params(tool: &ToolFn, errors: &mut Errors) {
     let mut first_property = None;
     for param in &tool.params {
         match &param.kind {
-            ParamKind::Receiver => errors.push(syn::Error::new_spanned(
+            ParamKind::Receiver(_) if !tool.in_impl => errors.push(syn::Error::new_spanned(
                 &param.tokens,
-                "#[tool] goes on free functions: a tool cannot take `self`",
+                "a #[tool] method needs `#[tools]` on its impl block, which gathers the tools: \
+                 `#[tools] impl MyServer { .. }`, then `Server::builder(..).tools(my_server.tools())`",
             )),
+            ParamKind::Receiver(Receiver::Unsupported) => errors.push(syn::Error::new_spanned(
+                &param.tokens,
+                "a #[tool] method takes `&self` or `self: Arc<Self>`: calls run concurrently, so \
+                 keep mutable state behind a lock (for example a `tokio::sync::Mutex` field)",
+            )),
+            ParamKind::Receiver(_) => {}
             ParamKind::WholeInput { .. } => {
                 if whole_input.is_some() {
                     errors.push(syn::Error::new_spanned(
@@ -209,7 +220,7 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
         (options.cache_capacity, "cache_capacity"),
         (options.cache_max_bytes, "cache_max_bytes"),
     ] {
-        if let (Some(count), None) = (option, options.cache_ttl) {
+        if let (Some(count), None) = (option, &options.cache_ttl) {
             errors.push(syn::Error::new(
                 count.span,
                 format!("`{name}` needs `cache_ttl`, as in `cache_ttl = 300`"),
@@ -217,7 +228,7 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
         }
     }
     // (A zero lease is refused where durations are read.)
-    if let (Some(lock), None) = (options.cache_lock, options.cache_ttl) {
+    if let (Some(lock), None) = (options.cache_lock, &options.cache_ttl) {
         errors.push(syn::Error::new(
             lock.span,
             "`cache_lock` needs `cache_ttl`, as in `cache_ttl = 300, cache_lock = \"5s\"`",
@@ -233,7 +244,7 @@ fn check_performance_options(tool: &ToolFn, errors: &mut Errors) {
         }
     }
     let Some(batch) = &options.batch else { return };
-    if let Some(timeout) = options.timeout {
+    if let Some(timeout) = options.timeout.as_ref().and_then(|t| t.fixed()) {
         let window = batch.window.map_or(DEFAULT_BATCH_WINDOW_MS, |w| w.value);
         if window >= timeout.value {
             let span = batch.window.map_or(timeout.span, |w| w.span);

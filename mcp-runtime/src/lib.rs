@@ -13,6 +13,9 @@ pub mod context;
 pub mod layer;
 #[doc(hidden)]
 pub mod private;
+/// What generated code names when `#[tool(crate = "mcp_runtime")]` points it here.
+#[doc(hidden)]
+pub use private as __private;
 pub mod prompt;
 pub mod protocol;
 pub mod resource;

@@ -70,7 +70,7 @@ pub(crate) fn expand(primitive: &PrimitiveFn) -> TokenStream {
                     <#ty as #private::FromToolCall>::state_requirement
                 });
             }
-            ParamKind::WholeInput { .. } | ParamKind::Receiver => {
+            ParamKind::WholeInput { .. } | ParamKind::Receiver(_) => {
                 unreachable!("rejected by validation")
             }
         }

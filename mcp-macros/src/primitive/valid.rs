@@ -58,7 +58,7 @@ fn check_params(primitive: &PrimitiveFn, errors: &mut Errors) {
     let variables: HashSet<&str> = primitive.variables().iter().map(String::as_str).collect();
     for param in &primitive.params {
         match &param.kind {
-            ParamKind::Receiver => errors.push(syn::Error::new_spanned(
+            ParamKind::Receiver(_) => errors.push(syn::Error::new_spanned(
                 &param.tokens,
                 format!("{what} goes on free functions: it cannot take `self`"),
             )),

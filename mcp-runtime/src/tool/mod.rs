@@ -87,9 +87,21 @@ impl Tool {
 
     /// A tool whose service is a generated handler (what `#[tool]` builds).
     pub(crate) fn from_handler(def: ToolDef, handler: fn(ToolCall) -> ToolFuture) -> Self {
+        Self::from_service(def, ToolService::from_handler(handler))
+    }
+
+    /// A tool whose service is a generated handler holding data (a `#[tools]` method's).
+    pub(crate) fn from_shared_handler(
+        def: ToolDef,
+        handler: impl Fn(ToolCall) -> ToolFuture + Send + Sync + 'static,
+    ) -> Self {
+        Self::from_service(def, ToolService::from_shared_handler(handler))
+    }
+
+    fn from_service(def: ToolDef, service: ToolService) -> Self {
         Tool {
             def: Arc::new(def),
-            service: ToolService::from_handler(handler),
+            service,
             cache: None,
             has_timeout: false,
         }

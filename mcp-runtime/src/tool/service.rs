@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
@@ -26,6 +27,8 @@ pub struct ToolService(ServiceKind);
 enum ServiceKind {
     /// A generated handler: its future is already boxed, so it is not boxed again.
     Handler(fn(ToolCall) -> ToolFuture),
+    /// A generated handler holding data (a `#[tools]` method's `self`): likewise.
+    Shared(Arc<SharedHandler>),
     Boxed(BoxCloneSyncService<ToolCall, CallToolResult, BoxError>),
 }
 
@@ -45,7 +48,15 @@ impl ToolService {
     pub(crate) fn from_handler(handler: fn(ToolCall) -> ToolFuture) -> Self {
         ToolService(ServiceKind::Handler(handler))
     }
+
+    pub(crate) fn from_shared_handler(
+        handler: impl Fn(ToolCall) -> ToolFuture + Send + Sync + 'static,
+    ) -> Self {
+        ToolService(ServiceKind::Shared(Arc::new(handler)))
+    }
 }
+
+type SharedHandler = dyn Fn(ToolCall) -> ToolFuture + Send + Sync;
 
 impl Service<ToolCall> for ToolService {
     type Response = CallToolResult;
@@ -57,7 +68,7 @@ impl Service<ToolCall> for ToolService {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<(), BoxError>> {
         match &mut self.0 {
-            ServiceKind::Handler(_) => std::task::Poll::Ready(Ok(())),
+            ServiceKind::Handler(_) | ServiceKind::Shared(_) => std::task::Poll::Ready(Ok(())),
             ServiceKind::Boxed(service) => service.poll_ready(cx),
         }
     }
@@ -65,6 +76,7 @@ impl Service<ToolCall> for ToolService {
     fn call(&mut self, call: ToolCall) -> ToolFuture {
         match &mut self.0 {
             ServiceKind::Handler(handler) => handler(call),
+            ServiceKind::Shared(handler) => handler(call),
             ServiceKind::Boxed(service) => service.call(call),
         }
     }
