@@ -1,9 +1,14 @@
 //! Tool code's `tracing` events forwarded to the requesting client by `ClientLogLayer`, through
-//! in-memory connections (tests/stdio_logging.rs drives a separate process).
+//! in-memory connections and Streamable HTTP (tests/stdio_logging.rs drives a separate
+//! process).
+
+#[path = "support/http.rs"]
+mod support;
 
 use std::sync::{Arc, Once};
 
 use mcp_toolkit::logging::ClientLogLayer;
+use mcp_toolkit::transport::http::HttpConfig;
 use mcp_toolkit::{tool, Client, Server, State};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -280,4 +285,28 @@ async fn spawned_work_forwards_from_spans_made_during_the_call_and_blocking_tool
     // A client that did not ask gets nothing from spawned or blocking work either.
     let (_, messages) = call(&client, &mut notifications, "spawns", json!({}), None).await;
     assert!(messages.is_empty(), "{messages:?}");
+}
+
+#[tokio::test]
+async fn over_http_the_messages_stream_before_the_reply_of_the_request_that_asked() {
+    init();
+    let running = support::Running::start(server(Arc::new(Barrier::new(1))), HttpConfig::default()).await;
+    let mut conn = running.connect().await;
+    let headers = support::modern_headers("tools/call", Some("Mcp-Name: report"));
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"report","arguments":{"tag":"h"},"_meta":{"io.modelcontextprotocol/logLevel":"warning","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let reply = conn.post(&headers, body).await;
+    assert_eq!(reply.header("content-type"), Some("text/event-stream"));
+    let events = reply.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        events[0]["params"],
+        json!({"level": "warning", "logger": "logging", "data": {"message": "warning line", "tag": "h"}})
+    );
+    assert_eq!(events[1]["id"], 7);
+
+    // Not asked: plain JSON, no messages.
+    let reply = conn.call_modern(8, "report", r#"{"tag":"q"}"#).await;
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.json()["result"]["content"][0]["text"], "reported");
+    running.stop().await.unwrap();
 }
