@@ -38,7 +38,13 @@ fn init() {
 async fn report(tag: String) -> String {
     tracing::trace!(%tag, "trace line");
     tracing::debug!(%tag, "debug line");
-    tracing::info!(tag = tag.as_str(), rows = 3, ok = true, ratio = 0.5, "query done");
+    tracing::info!(
+        tag = tag.as_str(),
+        rows = 3,
+        ok = true,
+        ratio = 0.5,
+        "query done"
+    );
     tracing::warn!(tag = tag.as_str(), "warning line");
     // Looks like the runtime's own: never forwarded.
     tracing::error!(target: "mcp_runtime::transport", "runtime line");
@@ -138,7 +144,10 @@ async fn call(
         assert_eq!(message["method"], "notifications/message", "{message}");
         messages.push(message["params"].clone());
     }
-    (result["content"][0]["text"].as_str().unwrap().to_owned(), messages)
+    (
+        result["content"][0]["text"].as_str().unwrap().to_owned(),
+        messages,
+    )
 }
 
 fn texts(messages: &[Value]) -> Vec<&str> {
@@ -154,7 +163,14 @@ async fn events_reach_a_modern_client_at_its_level_with_their_fields() {
     let server = server(Arc::new(Barrier::new(1)));
     let (client, mut notifications) = modern(&server);
 
-    let (text, messages) = call(&client, &mut notifications, "report", json!({"tag": "a"}), Some("info")).await;
+    let (text, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "a"}),
+        Some("info"),
+    )
+    .await;
     assert_eq!(text, "reported");
     assert_eq!(
         messages,
@@ -164,14 +180,41 @@ async fn events_reach_a_modern_client_at_its_level_with_their_fields() {
         ]
     );
 
-    let (_, messages) = call(&client, &mut notifications, "report", json!({"tag": "b"}), Some("debug")).await;
-    assert_eq!(texts(&messages), ["debug line", "query done", "warning line"]);
-    assert_eq!(messages[0]["data"]["tag"], "b", "a %display field is its text");
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "b"}),
+        Some("debug"),
+    )
+    .await;
+    assert_eq!(
+        texts(&messages),
+        ["debug line", "query done", "warning line"]
+    );
+    assert_eq!(
+        messages[0]["data"]["tag"], "b",
+        "a %display field is its text"
+    );
 
-    let (_, messages) = call(&client, &mut notifications, "report", json!({"tag": "c"}), Some("warning")).await;
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "c"}),
+        Some("warning"),
+    )
+    .await;
     assert_eq!(texts(&messages), ["warning line"]);
 
-    let (_, messages) = call(&client, &mut notifications, "report", json!({"tag": "d"}), Some("critical")).await;
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "d"}),
+        Some("critical"),
+    )
+    .await;
     assert!(messages.is_empty(), "{messages:?}");
 }
 
@@ -180,7 +223,14 @@ async fn nothing_is_sent_to_a_client_that_did_not_ask() {
     init();
     let server = server(Arc::new(Barrier::new(1)));
     let (client, mut notifications) = modern(&server);
-    let (text, messages) = call(&client, &mut notifications, "report", json!({"tag": "a"}), None).await;
+    let (text, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "a"}),
+        None,
+    )
+    .await;
     assert_eq!(text, "reported");
     assert!(messages.is_empty(), "{messages:?}");
 
@@ -188,13 +238,27 @@ async fn nothing_is_sent_to_a_client_that_did_not_ask() {
     let client = server.connect_in_memory();
     let mut notifications = client.notifications().unwrap();
     client.initialize().await.unwrap();
-    let (_, messages) = call(&client, &mut notifications, "report", json!({"tag": "l"}), None).await;
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "l"}),
+        None,
+    )
+    .await;
     assert!(messages.is_empty(), "{messages:?}");
     client
         .request("logging/setLevel", json!({"level": "info"}))
         .await
         .unwrap();
-    let (_, messages) = call(&client, &mut notifications, "report", json!({"tag": "l"}), None).await;
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "report",
+        json!({"tag": "l"}),
+        None,
+    )
+    .await;
     assert_eq!(texts(&messages), ["query done", "warning line"]);
 }
 
@@ -210,7 +274,14 @@ async fn concurrent_connections_and_servers_each_get_only_their_own_calls_logs()
         let (client, mut notifications) = modern(if tag == "three" { &second } else { &first });
         tokio::spawn(async move {
             let level = (tag != "quiet").then_some("info");
-            call(&client, &mut notifications, "together", json!({"tag": tag}), level).await
+            call(
+                &client,
+                &mut notifications,
+                "together",
+                json!({"tag": tag}),
+                level,
+            )
+            .await
         })
     });
     for (tag, call) in tags.into_iter().zip(calls) {
@@ -244,7 +315,14 @@ async fn a_flood_of_events_is_capped_and_the_drop_reported() {
     init();
     let server = server(Arc::new(Barrier::new(1)));
     let (client, mut notifications) = modern(&server);
-    let (text, messages) = call(&client, &mut notifications, "flood", json!({"n": 100_000}), Some("info")).await;
+    let (text, messages) = call(
+        &client,
+        &mut notifications,
+        "flood",
+        json!({"n": 100_000}),
+        Some("info"),
+    )
+    .await;
     assert_eq!(text, "emitted 100000", "the tool is never held up");
     // The call's queue holds 64 messages; the rest were dropped and counted.
     assert_eq!(messages.len(), 65);
@@ -261,7 +339,14 @@ async fn a_flood_of_events_is_capped_and_the_drop_reported() {
     );
 
     // The connection serves on, and the next call's messages go through.
-    let (_, messages) = call(&client, &mut notifications, "flood", json!({"n": 2}), Some("info")).await;
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "flood",
+        json!({"n": 2}),
+        Some("info"),
+    )
+    .await;
     assert_eq!(messages.len(), 2);
 }
 
@@ -270,7 +355,14 @@ async fn spawned_work_forwards_from_spans_made_during_the_call_and_blocking_tool
     init();
     let server = server(Arc::new(Barrier::new(1)));
     let (client, mut notifications) = modern(&server);
-    let (_, messages) = call(&client, &mut notifications, "spawns", json!({}), Some("info")).await;
+    let (_, messages) = call(
+        &client,
+        &mut notifications,
+        "spawns",
+        json!({}),
+        Some("info"),
+    )
+    .await;
     assert_eq!(
         texts(&messages),
         ["work in the current span", "instrumented work"],
@@ -278,7 +370,14 @@ async fn spawned_work_forwards_from_spans_made_during_the_call_and_blocking_tool
     );
     assert!(messages.iter().all(|m| m["logger"] == "logging"));
 
-    let (text, messages) = call(&client, &mut notifications, "blocking", json!({}), Some("info")).await;
+    let (text, messages) = call(
+        &client,
+        &mut notifications,
+        "blocking",
+        json!({}),
+        Some("info"),
+    )
+    .await;
     assert_eq!(text, "blocked");
     assert_eq!(texts(&messages), ["from the blocking pool"]);
 
@@ -290,7 +389,8 @@ async fn spawned_work_forwards_from_spans_made_during_the_call_and_blocking_tool
 #[tokio::test]
 async fn over_http_the_messages_stream_before_the_reply_of_the_request_that_asked() {
     init();
-    let running = support::Running::start(server(Arc::new(Barrier::new(1))), HttpConfig::default()).await;
+    let running =
+        support::Running::start(server(Arc::new(Barrier::new(1))), HttpConfig::default()).await;
     let mut conn = running.connect().await;
     let headers = support::modern_headers("tools/call", Some("Mcp-Name: report"));
     let body = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"report","arguments":{"tag":"h"},"_meta":{"io.modelcontextprotocol/logLevel":"warning","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;

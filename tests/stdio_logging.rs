@@ -39,10 +39,13 @@ async fn call(client: &Client, tool: &str, arguments: Value, level: Option<&str>
     if let Some(level) = level {
         params["_meta"] = json!({"io.modelcontextprotocol/logLevel": level});
     }
-    let result = timeout(Duration::from_secs(20), client.request("tools/call", params))
-        .await
-        .expect("a reply within 20 s")
-        .unwrap();
+    let result = timeout(
+        Duration::from_secs(20),
+        client.request("tools/call", params),
+    )
+    .await
+    .expect("a reply within 20 s")
+    .unwrap();
     result["content"][0]["text"].as_str().unwrap().to_owned()
 }
 
@@ -69,14 +72,28 @@ async fn events_reach_the_client_that_asked_at_its_level_and_stderr_too() {
     let client = Client::new(child.stdout.take().unwrap(), child.stdin.take().unwrap()).modern();
     let mut notifications = client.notifications().unwrap();
 
-    let text = call(&client, "search", json!({"query": "lamps", "limit": 500}), Some("info")).await;
+    let text = call(
+        &client,
+        "search",
+        json!({"query": "lamps", "limit": 500}),
+        Some("info"),
+    )
+    .await;
     assert_eq!(text, "5 items");
     let messages = received(&mut notifications);
     assert_eq!(
         messages,
         [
-            ("warning".into(), "limit capped at 100".into(), json!({"message": "limit capped at 100", "limit": 500})),
-            ("info".into(), "search done".into(), json!({"message": "search done", "query": "lamps", "found": 5})),
+            (
+                "warning".into(),
+                "limit capped at 100".into(),
+                json!({"message": "limit capped at 100", "limit": 500})
+            ),
+            (
+                "info".into(),
+                "search done".into(),
+                json!({"message": "search done", "query": "lamps", "found": 5})
+            ),
         ]
     );
 
@@ -87,9 +104,17 @@ async fn events_reach_the_client_that_asked_at_its_level_and_stderr_too() {
     // nothing; only the import's events arrive (and every one of them: the client keeps up).
     let (imported, searched) = tokio::join!(
         call(&client, "import", json!({"rows": 300}), Some("debug")),
-        call(&client, "search", json!({"query": "chairs", "limit": 500}), None),
+        call(
+            &client,
+            "search",
+            json!({"query": "chairs", "limit": 500}),
+            None
+        ),
     );
-    assert_eq!((imported.as_str(), searched.as_str()), ("imported 300 rows", "6 items"));
+    assert_eq!(
+        (imported.as_str(), searched.as_str()),
+        ("imported 300 rows", "6 items")
+    );
     let messages = received(&mut notifications);
     let texts: Vec<&str> = messages.iter().map(|(_, text, _)| text.as_str()).collect();
     assert_eq!(texts.len(), 302, "{texts:?}");
@@ -100,11 +125,18 @@ async fn events_reach_the_client_that_asked_at_its_level_and_stderr_too() {
 
     // The console layer got the warnings on stderr, independently of the client's level.
     client.close().await;
-    let status = timeout(Duration::from_secs(5), child.wait()).await.unwrap().unwrap();
+    let status = timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "{status}");
     let mut console = String::new();
     stderr.read_to_string(&mut console).await.unwrap();
-    assert_eq!(console.matches("limit capped at 100").count(), 3, "{console}");
+    assert_eq!(
+        console.matches("limit capped at 100").count(),
+        3,
+        "{console}"
+    );
     assert!(!console.contains("search done"), "{console}");
 }
 
@@ -184,7 +216,10 @@ async fn a_flood_to_a_client_that_does_not_read_stays_bounded() {
     .await
     .expect("the reply within 120 s");
     let reply: Value = serde_json::from_str(&reply).unwrap();
-    assert_eq!(reply["result"]["content"][0]["text"], format!("imported {ROWS} rows"));
+    assert_eq!(
+        reply["result"]["content"][0]["text"],
+        format!("imported {ROWS} rows")
+    );
     let peak = peak_rss_kib(pid);
     assert!(
         !drop_warnings.is_empty() && forwarded < ROWS,
@@ -207,6 +242,9 @@ async fn a_flood_to_a_client_that_does_not_read_stays_bounded() {
     eprintln!("{forwarded} forwarded, {dropped} dropped, peak RSS {peak} KiB");
     assert!(peak < 48 * 1024, "peak RSS {peak} KiB");
     drop(stdin);
-    let status = timeout(Duration::from_secs(5), child.wait()).await.unwrap().unwrap();
+    let status = timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "{status}");
 }

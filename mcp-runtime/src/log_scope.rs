@@ -37,11 +37,18 @@ mod enabled {
     /// and the client asked for log messages; otherwise just runs `f`.
     #[inline]
     pub(crate) fn scoped<R>(context: &RequestContext, f: impl FnOnce() -> R) -> R {
-        if !INSTALLED.load(Ordering::Relaxed) || !context.wants_logs() {
-            return f();
-        }
-        let _restore = Restore(CURRENT.replace(Some(context.clone())));
+        let _restore = if INSTALLED.load(Ordering::Relaxed) && context.wants_logs() {
+            Some(enter(context))
+        } else {
+            None
+        };
         f()
+    }
+
+    /// Makes `context` current; kept out of line, off the path of requests that do not log.
+    #[inline(never)]
+    fn enter(context: &RequestContext) -> Restore {
+        Restore(CURRENT.replace(Some(context.clone())))
     }
 
     /// Puts back the request that was current before a scope (also when `f` panics).

@@ -132,7 +132,8 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, _attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let Some(request) = log_scope::with_current(|current| current.map(RequestContext::downgrade))
+        let Some(request) =
+            log_scope::with_current(|current| current.map(RequestContext::downgrade))
         else {
             return;
         };
