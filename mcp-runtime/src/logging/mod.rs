@@ -51,10 +51,13 @@
 //! and spans alone would cost a span per call and miss events of tools that create none.
 //!
 //! # Costs and bounds
-//! - Not installed: the runtime checks one flag per poll of a request (a relaxed load).
-//! - Installed, client not asking for messages: the same flag and the request's log level per
-//!   poll; each event then costs the layer a check of the thread's current request (none) and,
-//!   while marked spans exist, a walk up the event's spans.
+//! - Not installed: the runtime checks one flag (a relaxed load) per poll of a request's work
+//!   and when a tool's future is created; callgrind shows no difference on the stdio hot path
+//!   (about 10.4k instructions per trivial call either way; README, Performance).
+//! - Installed, client not asking for messages: the same, plus the request's log level; each
+//!   event costs the layer a check of the thread's current request (none) and, while marked
+//!   spans exist, a walk up the event's spans. A request that asks for messages costs about 90
+//!   instructions more (its context made current around the call and each poll).
 //! - Forwarded messages go through the call's bounded queue, as [`RequestContext::log`] does: at
 //!   most 64 wait per call while the client reads slowly; beyond that they are dropped and
 //!   counted (the client gets one warning with the count) without ever blocking the tool, and a
