@@ -126,6 +126,19 @@ impl Outbox {
     }
 }
 
+/// A [`RequestContext`] that does not keep its call alive.
+#[cfg(feature = "log-forwarding")]
+#[derive(Clone, Debug)]
+pub(crate) struct WeakContext(Weak<ContextInner>);
+
+#[cfg(feature = "log-forwarding")]
+impl WeakContext {
+    /// The context, while its call (or anything else holding it) is alive.
+    pub(crate) fn upgrade(&self) -> Option<RequestContext> {
+        self.0.upgrade().map(|inner| RequestContext { inner })
+    }
+}
+
 /// A call's notifications not yet collected by its connection.
 #[derive(Debug, Default)]
 struct Notes {
@@ -438,6 +451,20 @@ impl RequestContext {
     /// (a legacy `logging/setLevel`, or a modern request's `logLevel`) at this level or below.
     pub fn logs_enabled(&self, level: LogLevel) -> bool {
         self.inner.outbox.is_some() && self.inner.log_level.is_some_and(|min| level >= min)
+    }
+
+    /// Whether the client asked for log messages at any level: what decides whether a call
+    /// runs with its context reachable by the log-forwarding layer.
+    #[cfg(feature = "log-forwarding")]
+    pub(crate) fn wants_logs(&self) -> bool {
+        self.inner.log_level.is_some() && self.inner.outbox.is_some()
+    }
+
+    /// A handle that does not keep the call's context alive (kept by tracing spans, which may
+    /// outlive the call).
+    #[cfg(feature = "log-forwarding")]
+    pub(crate) fn downgrade(&self) -> WeakContext {
+        WeakContext(Arc::downgrade(&self.inner))
     }
 
     /// Sends a `notifications/message` with structured `data`, when the client asked for

@@ -11,6 +11,9 @@ mod client;
 pub mod completion;
 pub mod context;
 pub mod layer;
+mod log_scope;
+#[cfg(feature = "log-forwarding")]
+pub mod logging;
 #[doc(hidden)]
 pub mod private;
 /// What generated code names when `#[tool(crate = "mcp_runtime")]` points it here.

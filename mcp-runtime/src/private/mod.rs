@@ -95,7 +95,10 @@ fn tool_def<A: schemars::JsonSchema>(
 pub async fn run_blocking<R: Send + 'static>(
     f: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, BoxError> {
-    match tokio::task::spawn_blocking(f).await {
+    // The request this call serves stays current on the blocking thread (for the
+    // log-forwarding layer; nothing is carried without it).
+    let request = crate::log_scope::carry();
+    match tokio::task::spawn_blocking(move || request.run(f)).await {
         Ok(value) => Ok(value),
         Err(err) if err.is_panic() => {
             Err(format!("it panicked ({})", panic_message(&err.into_panic())).into())

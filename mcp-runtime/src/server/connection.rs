@@ -28,6 +28,7 @@ use super::rpc_batch::{self, BatchId, RpcBatches};
 use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
 use crate::layer::ready::call_or_queue;
+use crate::log_scope;
 use crate::protocol::jsonrpc::{write_error, ErrorObject, RequestId, INVALID_REQUEST};
 use crate::protocol::version::Era;
 use crate::tool::{ToolFuture, ToolService};
@@ -88,7 +89,8 @@ impl Future for InFlight {
         let outcome = if this.cancelled.poll(cx).is_ready() {
             None
         } else {
-            Some(ready!(this.work.poll(cx)))
+            let work = this.work;
+            Some(ready!(log_scope::scoped(this.context, || work.poll(cx))))
         };
         Poll::Ready(Finished {
             id: this.id.clone(),
@@ -433,7 +435,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         let service = &mut self.services[tool];
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
             // Busy (a user's concurrency limit, say): the call waits in its own future.
-            call_or_queue(service, call, Some(cx))
+            log_scope::scoped(&context, || call_or_queue(service, call, Some(cx)))
                 .into_started()
                 .unwrap_or_else(|queued| Box::pin(queued))
         }));
@@ -504,7 +506,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         mut work: Work,
         cx: &mut Context<'_>,
     ) {
-        if let Poll::Ready(done) = work.poll(cx) {
+        if let Poll::Ready(done) = log_scope::scoped(&context, || work.poll(cx)) {
             return self.finish(Finished {
                 id,
                 era,

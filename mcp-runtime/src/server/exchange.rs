@@ -11,6 +11,7 @@ use super::catalog::Tools;
 use super::dispatch::{PendingCall, PendingRequest};
 use crate::context::RequestContext;
 use crate::layer::ready::call_or_queue;
+use crate::log_scope;
 use crate::private::panic_message;
 use crate::protocol::version::Era;
 use crate::tool::{BoxError, ToolFuture};
@@ -109,7 +110,7 @@ impl RunningCall {
         } = pending;
         let mut service = tools.list[tool].service();
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
-            call_or_queue(&mut service, call, None)
+            log_scope::scoped(&context, || call_or_queue(&mut service, call, None))
                 .into_started()
                 .unwrap_or_else(|queued| Box::pin(queued))
         }));
@@ -145,7 +146,7 @@ impl RunningCall {
     /// Must not be polled again after it returned `Ready`.
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>, out: &mut Vec<u8>) -> Poll<()> {
         let work = self.work.as_mut().expect("polled after its reply");
-        let done = std::task::ready!(work.poll(cx));
+        let done = std::task::ready!(log_scope::scoped(&self.context, || work.poll(cx)));
         self.work = None;
         // A call's notifications go out before its reply, and none after it.
         self.context.close_notes(out);
