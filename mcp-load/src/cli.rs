@@ -98,8 +98,15 @@ pub struct LoadArgs {
     /// Print one JSON object (for scripts and CI) instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Run the same load against a second server too, interleaved, and print the ratio of
+    /// their figures: a command (stdio; split at spaces, no quoting) or a URL (http).
+    #[arg(long, value_name = "TARGET")]
+    pub compare: Option<String>,
+    /// With --compare: rounds the load is cut into, alternating which server goes first.
+    #[arg(long, default_value_t = 10, requires = "compare")]
+    pub rounds: u32,
     /// Also write a self-contained HTML page with latency-over-time and distribution charts.
-    #[arg(long, value_name = "FILE.html")]
+    #[arg(long, value_name = "FILE.html", conflicts_with = "compare")]
     pub report: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short = 'q')]
@@ -200,6 +207,9 @@ impl LoadArgs {
         let duration = self.duration.unwrap_or(DEFAULT_TIME_BOUND);
         if duration.is_zero() {
             return Err("--duration 0: the run needs some time".into());
+        }
+        if self.rounds == 0 {
+            return Err("--rounds 0: at least one round".into());
         }
         if self.timeout.is_zero() {
             return Err("--timeout 0: calls need some time".into());

@@ -24,15 +24,33 @@ use clap::Parser;
 
 use crate::cli::{Cli, TargetCmd};
 use crate::era::Era;
+use crate::output::Ratio;
 use crate::run::Run;
 use crate::scenario::Mix;
 use crate::target::Spec;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (load, spec) = match cli.target {
-        TargetCmd::Stdio { load, command } => (load, Spec::Stdio(command)),
-        TargetCmd::Http { load, url, pid } => (load, Spec::Http { url, pid }),
+    let (load, specs) = match cli.target {
+        TargetCmd::Stdio { load, command } => {
+            let mut specs = vec![Spec::Stdio(command)];
+            if let Some(other) = &load.compare {
+                specs.push(Spec::Stdio(
+                    other.split_whitespace().map(str::to_owned).collect(),
+                ));
+            }
+            (load, specs)
+        }
+        TargetCmd::Http { load, url, pid } => {
+            let mut specs = vec![Spec::Http { url, pid }];
+            if let Some(other) = &load.compare {
+                specs.push(Spec::Http {
+                    url: other.clone(),
+                    pid: None,
+                });
+            }
+            (load, specs)
+        }
     };
     let setup = || -> Result<Run, String> {
         let era = Era::from(load.era);
@@ -42,7 +60,8 @@ fn main() -> ExitCode {
             (None, None) => return Err("--tool or --scenario is needed".into()),
         };
         Ok(Run {
-            spec,
+            rounds: if specs.len() > 1 { load.rounds } else { 1 },
+            specs,
             era,
             mix,
             plan: load.plan()?,
@@ -70,7 +89,11 @@ fn main() -> ExitCode {
     };
     let local = tokio::task::LocalSet::new();
     match local.block_on(&runtime, run.go()) {
-        Ok((report, timeline)) => {
+        Ok(mut reports) => {
+            let all_ok = reports.iter().all(|(report, _)| {
+                report.ok == report.calls && report.errors.values().all(|&n| n == 0)
+            });
+            let (report, timeline) = reports.remove(0);
             if let (Some(path), Some(timeline)) = (&load.report, timeline) {
                 let written = report::html(&report, &timeline)
                     .and_then(|page| std::fs::write(path, page).map_err(|err| err.to_string()));
@@ -79,12 +102,22 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             }
-            if load.json {
-                println!("{}", report.json());
-            } else {
-                print!("{}", report.summary());
+            match reports.pop() {
+                None if load.json => println!("{}", report.json()),
+                None => print!("{}", report.summary()),
+                Some((other, _)) => {
+                    let ratio = Ratio::of(&report, &other);
+                    if load.json {
+                        let both = serde_json::json!({"a": report, "b": other, "ratio": ratio});
+                        println!("{both}");
+                    } else {
+                        println!("A: {}\n", report.summary());
+                        println!("B: {}\n", other.summary());
+                        println!("{}", ratio.line());
+                    }
+                }
             }
-            if report.ok == report.calls && report.errors.values().all(|&n| n == 0) {
+            if all_ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(3)

@@ -245,6 +245,44 @@ impl Report {
     }
 }
 
+/// How the second server of `--compare` fared against the first: each figure of `b` divided
+/// by `a`'s (above 1: `b` is faster in calls/s, slower in latency and CPU).
+#[derive(Serialize, Debug)]
+pub struct Ratio {
+    /// Correct answers per second.
+    pub calls_per_s: f64,
+    /// Median latency.
+    pub p50: f64,
+    /// 99th percentile latency.
+    pub p99: f64,
+    /// Server CPU time per call, when both run here.
+    pub cpu_us_per_call: Option<f64>,
+}
+
+impl Ratio {
+    /// `b / a`.
+    pub fn of(a: &Report, b: &Report) -> Ratio {
+        let cpu = |r: &Report| r.server.and_then(|s| s.cpu_us_per_call);
+        Ratio {
+            calls_per_s: b.calls_per_s / a.calls_per_s,
+            p50: b.latency_us.p50 / a.latency_us.p50,
+            p99: b.latency_us.p99 / a.latency_us.p99,
+            cpu_us_per_call: cpu(b).zip(cpu(a)).map(|(b, a)| b / a),
+        }
+    }
+
+    /// One line for the terminal.
+    pub fn line(&self) -> String {
+        let cpu = self.cpu_us_per_call.map_or(String::new(), |cpu| {
+            format!(", server CPU per call {cpu:.2}×")
+        });
+        format!(
+            "B / A: calls/s {:.2}×, p50 {:.2}×, p99 {:.2}×{cpu}",
+            self.calls_per_s, self.p50, self.p99
+        )
+    }
+}
+
 /// Latency buckets that double in width from the fastest call to the slowest, in µs.
 pub fn buckets(stats: &Stats) -> Vec<(f64, f64, u64)> {
     let hist = &stats.latency;

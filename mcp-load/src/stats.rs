@@ -129,6 +129,25 @@ impl Stats {
         }
     }
 
+    /// Adds `other`'s figures (a later round of the same load) to these.
+    pub fn merge(&mut self, other: Stats) {
+        self.latency
+            .add(&other.latency)
+            .expect("histograms of the same bounds");
+        self.ok += other.ok;
+        for (mine, theirs) in self.errors.iter_mut().zip(other.errors) {
+            *mine += theirs;
+        }
+        for (kind, sample) in other.samples {
+            self.samples.entry(kind).or_insert(sample);
+        }
+        for (code, count) in other.rpc_codes {
+            *self.rpc_codes.entry(code).or_default() += count;
+        }
+        self.late_replies += other.late_replies;
+        self.finished += other.finished;
+    }
+
     /// Counts an error that belongs to no call (a stray reply over stdio).
     pub fn record_stray(&mut self, kind: ErrorKind, sample: String) {
         self.count_error(kind, || sample);
@@ -179,5 +198,16 @@ mod tests {
         let p50 = stats.percentile(0.5).as_secs_f64() * 1e6;
         assert!((49.9..=50.1).contains(&p50), "{p50}");
         assert!(stats.percentile(1.0) < Duration::from_micros(101));
+
+        let mut merged = Stats::default();
+        merged.record(Outcome::Ok, Duration::from_micros(500));
+        merged.record(Outcome::RpcError(-32602), Duration::ZERO);
+        merged.merge(stats);
+        assert_eq!((merged.ok, merged.finished), (101, 105));
+        assert_eq!(merged.errors(ErrorKind::JsonRpc), 2);
+        assert_eq!(merged.rpc_codes[&-32602], 2);
+        assert_eq!(merged.samples[&ErrorKind::JsonRpc], "JSON-RPC error -32602");
+        assert_eq!(merged.latency.len(), 101);
+        assert!(merged.percentile(1.0) >= Duration::from_micros(500));
     }
 }

@@ -219,3 +219,37 @@ fn bad_flags_are_refused() {
     assert_eq!(ran.code, 1, "{}", ran.stderr);
     assert!(ran.stderr.contains("http://"), "{}", ran.stderr);
 }
+
+#[test]
+fn report_writes_a_self_contained_page() {
+    let dir = std::env::temp_dir().join(format!("mcp-load-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    let server = bench_server();
+    let ran = mcp_load(&[
+        "stdio",
+        "-q",
+        "-n",
+        "300",
+        "-c",
+        "2",
+        "--tool",
+        "echo",
+        "--args",
+        r#"{"text":"hi"}"#,
+        "--report",
+        page.to_str().unwrap(),
+        "--",
+        server.to_str().unwrap(),
+    ]);
+    all_ok(&ran, 300);
+    let html = std::fs::read_to_string(&page).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Two charts, inline; nothing fetched.
+    assert_eq!(html.matches("<svg").count(), 2, "{html}");
+    assert!(html.contains("Latency over time") && html.contains("Latency distribution"));
+    assert!(!html.contains("<script") && !html.contains("src=\"http"));
+    // The figures, as --json has them.
+    assert!(html.contains("\"ok\": 300"), "{html}");
+}

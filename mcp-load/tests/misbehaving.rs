@@ -140,3 +140,48 @@ fn a_server_that_exits_stops_the_run() {
     assert!(ran.errors("transport") >= 1, "{}", ran.report);
     assert!(ran.u64("calls") < 100, "{}", ran.report);
 }
+
+#[test]
+fn compare_runs_both_with_the_same_load_and_counts_each_exactly() {
+    let good = support::bench_server();
+    let bad = misbehaving_server();
+    let ran = mcp_load(&[
+        "stdio",
+        "-q",
+        "-n",
+        "200",
+        "-c",
+        "4",
+        "--rounds",
+        "4",
+        "--timeout",
+        "300ms",
+        "--tool",
+        "add",
+        "--args",
+        r#"{"a":"$id","b":1}"#,
+        "--compare",
+        bad.to_str().unwrap(),
+        "--",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    let (a, b) = (&ran.report["a"], &ran.report["b"]);
+    assert_eq!(
+        (a["calls"].as_u64(), a["ok"].as_u64()),
+        (Some(200), Some(200)),
+        "{a}"
+    );
+    // B's ids run 1..=200 over the four rounds: ten of each residue per hundred.
+    assert_eq!(
+        (b["calls"].as_u64(), b["ok"].as_u64()),
+        (Some(200), Some(100)),
+        "{b}"
+    );
+    assert_eq!(b["errors"]["wrong_id"], 20);
+    assert_eq!(b["errors"]["timeout"], 40);
+    assert_eq!(b["errors"]["malformed"], 20);
+    let ratio = ran.report["ratio"]["calls_per_s"].as_f64().unwrap();
+    let expected = b["calls_per_s"].as_f64().unwrap() / a["calls_per_s"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-9 * expected, "{}", ran.report);
+}
