@@ -144,15 +144,17 @@ pub async fn run_phase(
 
 /// One worker: takes calls until the phase is over.
 async fn work(shared: Rc<Shared>, mut client: Client) -> Client {
-    while let Some((index, due)) = shared.take(Instant::now()) {
+    // One clock reading per call: the end of one call is the start of the next.
+    let mut now = Instant::now();
+    while let Some((index, due)) = shared.take(now) {
         let begin = match due {
-            Some(due) if due > Instant::now() => {
+            Some(due) if due > now => {
                 tokio::time::sleep_until(due.into()).await;
                 Instant::now()
             }
             // Late: every worker was busy when it fell due; the wait is part of its latency.
             Some(due) => due,
-            None => Instant::now(),
+            None => now,
         };
         let id = shared.phase.first_id + index;
         let mut request = Vec::with_capacity(256);
@@ -166,6 +168,7 @@ async fn work(shared: Rc<Shared>, mut client: Client) -> Client {
             .call(id, request, &template.tool, shared.timeout)
             .await;
         let end = Instant::now();
+        now = end;
         let latency = end - begin;
         let ok = outcome == Outcome::Ok;
         let transport = matches!(outcome, Outcome::Error(ErrorKind::Transport, _));
