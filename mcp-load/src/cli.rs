@@ -44,6 +44,10 @@ pub enum TargetCmd {
         /// A local server process to measure (CPU time per call, peak memory).
         #[arg(long)]
         pid: Option<u32>,
+        /// A header every request carries, `Name: value` (e.g. `Authorization: Bearer TOKEN`);
+        /// may be repeated.
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
     },
 }
 

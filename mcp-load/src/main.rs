@@ -41,12 +41,22 @@ fn main() -> ExitCode {
             }
             (load, specs)
         }
-        TargetCmd::Http { load, url, pid } => {
-            let mut specs = vec![Spec::Http { url, pid }];
+        TargetCmd::Http {
+            load,
+            url,
+            pid,
+            headers,
+        } => {
+            let mut specs = vec![Spec::Http {
+                url,
+                pid,
+                headers: headers.clone(),
+            }];
             if let Some(other) = &load.compare {
                 specs.push(Spec::Http {
                     url: other.clone(),
                     pid: None,
+                    headers,
                 });
             }
             (load, specs)

@@ -253,3 +253,46 @@ fn report_writes_a_self_contained_page() {
     // The figures, as --json has them.
     assert!(html.contains("\"ok\": 300"), "{html}");
 }
+
+#[test]
+fn headers_reach_a_server_behind_a_bearer_token() {
+    let server = HttpServer::start_with(
+        &support::example("mcp-toolkit", "http_auth"),
+        &[],
+        &[("MCP_TOKEN", "t0k3n")],
+    );
+    let url = server.url();
+    let ran = mcp_load(&[
+        "http",
+        "-q",
+        "-n",
+        "50",
+        "-c",
+        "2",
+        "-H",
+        "Authorization: Bearer t0k3n",
+        "--tool",
+        "add",
+        "--args",
+        r#"{"a":1,"b":2}"#,
+        &url,
+    ]);
+    all_ok(&ran, 50);
+    // Without the token: every call is refused with 401, a transport error.
+    let ran = mcp_load(&[
+        "http",
+        "-q",
+        "-n",
+        "20",
+        "--tool",
+        "add",
+        "--args",
+        r#"{"a":1,"b":2}"#,
+        &url,
+    ]);
+    assert_eq!(ran.errors("transport"), 20, "{}", ran.report);
+    assert!(ran.report["error_samples"]["transport"]
+        .as_str()
+        .unwrap()
+        .contains("401"));
+}

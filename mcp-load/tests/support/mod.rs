@@ -114,12 +114,19 @@ pub struct HttpServer {
 impl HttpServer {
     /// Starts `program --http ADDR` on a free port and waits until it accepts.
     pub fn start(program: &PathBuf) -> HttpServer {
+        HttpServer::start_with(program, &["--http"], &[])
+    }
+
+    /// Starts `program ARGS ADDR` (a free port) with `env` and waits until it accepts.
+    pub fn start_with(program: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> HttpServer {
         // A free port: bound, then released for the server to bind.
         let addr = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port");
         let mut child = Command::new(program)
-            .args(["--http", &addr.to_string()])
+            .args(args)
+            .arg(addr.to_string())
+            .envs(env.iter().copied())
             .env("RUST_LOG", "off")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
