@@ -118,8 +118,8 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
         .output
         .as_ref()
         .map_or_else(Span::call_site, |ty| ty.span());
-    let convert =
-        quote_spanned!(output_span=> (&&&&__kind).into_result(__output, __call.context()).await);
+    let convert = quote_spanned!(output_span=> (&&&&__kind).into_result(__output, __call.context(), &__OUTPUT).await);
+    let structured = tool.options.structured.is_none_or(|hint| hint.value);
     let via_traits = quote! {
         #[allow(unused_imports)]
         use #private::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _, ViaStream as _};
@@ -233,12 +233,13 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
 
                 #cache_key_fn
 
+                static __OUTPUT: #private::OutputMode = #private::OutputMode::new(#structured);
                 static TOOL: ::std::sync::OnceLock<#krate::Tool> = ::std::sync::OnceLock::new();
                 TOOL.get_or_init(|| {
                     #via_traits
                     let __tool = #private::build_tool::<#args_type>(
                         #meta,
-                        (&&&&#private::OutputKind::<#value_type>::new()).output_schema(),
+                        (&&&&#private::OutputKind::<#value_type>::new()).output_schema(&__OUTPUT),
                         &[#(#requirements),*],
                         __handler,
                     );
