@@ -43,7 +43,7 @@ async fn hello(name: String) -> String {
 /// The first book with this title, if any.
 #[tool]
 async fn find(title: String) -> Option<Book> {
-    (title == "Dune").then(|| Book { title, year: 1965 })
+    (title == "Dune").then_some(Book { title, year: 1965 })
 }
 
 /// Books from a shelf that may not exist.

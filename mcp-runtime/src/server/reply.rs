@@ -2,6 +2,7 @@
 //! any) by hand, anything else by serde.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::ServerInner;
 use crate::protocol::content::{CallToolResult, Content, TextContent};
@@ -71,9 +72,19 @@ fn write_text_result(
         out.push(b'}');
     }
     out.push(b']');
-    if let Some(structured) = &result.structured_content {
-        out.extend_from_slice(br#","structuredContent":"#);
-        serde_json::to_writer(&mut *out, structured).expect("a JSON value always serializes");
+    match &result.structured_content {
+        // `#[tool]`'s `{"result": value}`, without serde's map machinery around the value.
+        Some(Value::Object(object)) if object.len() == 1 && object.contains_key("result") => {
+            out.extend_from_slice(br#","structuredContent":{"result":"#);
+            serde_json::to_writer(&mut *out, &object["result"])
+                .expect("a JSON value always serializes");
+            out.push(b'}');
+        }
+        Some(structured) => {
+            out.extend_from_slice(br#","structuredContent":"#);
+            serde_json::to_writer(&mut *out, structured).expect("a JSON value always serializes");
+        }
+        None => {}
     }
     match result.is_error {
         Some(true) => out.extend_from_slice(br#","isError":true"#),
@@ -101,7 +112,6 @@ pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
 
     #[test]
     fn the_text_writer_matches_serde() {
@@ -117,6 +127,14 @@ mod tests {
             CallToolResult {
                 structured_content: Some(serde_json::json!({"result": 3})),
                 ..CallToolResult::text("3")
+            },
+            CallToolResult {
+                structured_content: Some(serde_json::json!({"result": ["a\n", {"b": null}]})),
+                ..CallToolResult::text("[]")
+            },
+            CallToolResult {
+                structured_content: Some(serde_json::json!({"result": 1, "other": 2})),
+                ..CallToolResult::text("{}")
             },
         ];
         for extra in [&b""[..], br#""resultType":"complete","_meta":{"k":1}"#] {

@@ -110,6 +110,8 @@ macro_rules! text_or_wrapped {
 }
 
 text_or_wrapped!(String, &'static str, Cow<'static, str> => |value| {
+    // A move for `String`, a copy for the borrowed ones.
+    #[allow(clippy::useless_conversion)]
     let text = String::from(value);
     wrapped(text.clone(), Value::String(text))
 });
