@@ -66,7 +66,14 @@ impl tower::Service<ToolCall> for HandWrittenAdd {
     fn call(&mut self, call: ToolCall) -> Self::Future {
         Box::pin(async move {
             Ok(match call.parse_arguments::<AddArgs>() {
-                Ok(args) => CallToolResult::text((args.a + args.b).to_string()),
+                // What the generated `add` answers: the sum as text and as `{"result": sum}`.
+                Ok(args) => {
+                    let sum = args.a + args.b;
+                    CallToolResult {
+                        structured_content: Some(json!({ "result": sum })),
+                        ..CallToolResult::text(sum.to_string())
+                    }
+                }
                 Err(invalid) => invalid,
             })
         })
@@ -83,7 +90,8 @@ fn runtime() -> tokio::runtime::Runtime {
 fn macro_overhead(c: &mut Criterion) {
     let rt = runtime();
     let hand = Tool::new(
-        ToolDef::new("add", schema::input_schema::<AddArgs>().unwrap()),
+        ToolDef::new("add", schema::input_schema::<AddArgs>().unwrap())
+            .with_output_schema(Some(schema::structured_output_schema::<i64>())),
         HandWrittenAdd,
     );
     let generated = ToolBench::new(add::tool(), json!({"a": 1, "b": 2}));

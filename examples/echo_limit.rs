@@ -1,16 +1,19 @@
 //! The limit a stdio server is measured against: a program that answers every line as
 //! `bench_server` answers an `add` call of the stdio bench (`{"a":id,"b":1}`), byte for byte,
 //! and does nothing else but copy the request's id into the reply (and count one up from it
-//! for the sum), reading and writing in large batches. Its replies are exactly as long as the
-//! server's, so the pipe carries the same bytes for both.
+//! for the sum, sent as text and as structured content), reading and writing in large
+//! batches. Its replies are exactly as long as the server's, so the pipe carries the same
+//! bytes for both.
 
 use std::io::{Read, Write};
 
 const BEFORE_ID: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
 const BEFORE_SUM: &[u8] = b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"";
+/// The sum is sent twice: as text and as structured content (`add` returns an `i64`).
+const BETWEEN_SUMS: &[u8] = b"\"}],\"structuredContent\":{\"result\":";
 /// The rest of a modern-era reply, with the server's identity as `bench_server` sends it.
 const AFTER_SUM: &str = concat!(
-    "\"}],\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":",
+    "},\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":",
     "{\"name\":\"bench_server\",\"version\":\"",
     env!("CARGO_PKG_VERSION"),
     "\"}}}}\n"
@@ -45,7 +48,11 @@ fn main() -> std::io::Result<()> {
             replies.extend_from_slice(BEFORE_ID);
             replies.extend_from_slice(id);
             replies.extend_from_slice(BEFORE_SUM);
+            let sum_start = replies.len();
             push_successor(&mut replies, id);
+            let sum = sum_start..replies.len();
+            replies.extend_from_slice(BETWEEN_SUMS);
+            replies.extend_from_within(sum);
             replies.extend_from_slice(AFTER_SUM.as_bytes());
             start += len + 1;
         }

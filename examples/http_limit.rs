@@ -24,9 +24,10 @@ use hyper_util::server::conn::auto;
 
 const BEFORE_ID: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
 /// What follows the id in `bench_server`'s reply to a stateless `add`.
-const MODERN_AFTER_ID: &[u8] = b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"3\"}],\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":{\"name\":\"bench_server\",\"version\":\"0.1.0\"}}}}";
+const MODERN_AFTER_ID: &[u8] = b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"3\"}],\"structuredContent\":{\"result\":3},\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":{\"name\":\"bench_server\",\"version\":\"0.1.0\"}}}}";
 /// ... and in a session.
-const LEGACY_AFTER_ID: &[u8] = b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"3\"}]}}";
+const LEGACY_AFTER_ID: &[u8] =
+    b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"3\"}],\"structuredContent\":{\"result\":3}}}";
 const INITIALIZE_AFTER_ID: &[u8] = b",\"result\":{\"capabilities\":{\"tools\":{}},\"protocolVersion\":\"2025-11-25\",\"serverInfo\":{\"name\":\"http_limit\",\"version\":\"0.1.0\"}}}";
 const SESSION_ID: &str = "00000000000000000000000000000001";
 

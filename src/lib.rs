@@ -34,10 +34,16 @@ pub use mcp_runtime::*;
 ///   `#[schemars(...)]` on a parameter are honoured). A single `Args<T>` parameter makes `T`
 ///   (`Deserialize + JsonSchema`, an object) the whole input. Schemas are client-safe: nested
 ///   types inlined, no `$schema`, built once.
-/// - **Output**: `String`/`&str` become text; `T: Serialize + JsonSchema` becomes
-///   `structuredContent` (with `outputSchema`) when it is an object, text otherwise;
-///   [`Content`], `Vec<Content>` and [`CallToolResult`] are sent as they are; `Result<T, E>`
-///   with `E: Display` turns `Err` into an `isError: true` result the model can read.
+/// - **Output**: any `T: Serialize + JsonSchema` (a struct, `Vec<T>`, a number, `bool`,
+///   `String`/`&str`, `Option<T>`, an enum, ...) is structured output (unless
+///   `structured = false`): `structuredContent`
+///   with a matching `outputSchema`, and a text block for clients that read only text (the
+///   JSON, or a string itself, unquoted). A JSON object is sent as itself; any other value as
+///   `{"result": value}` (the schema is then an object with a required `result`), as
+///   `structuredContent` must be an object. [`Content`], `Vec<Content>`, [`CallToolResult`] and
+///   [`ContentStream`] are sent as built, `()` as no content, neither with a schema.
+///   `Result<T, E>` with `E: Display` turns `Err` into an `isError: true` result the model can
+///   read (text, no `structuredContent`).
 /// - **Extracted arguments** (not in the schema): [`State<T>`] (shared state registered with
 ///   [`ServerBuilder::state`]) and [`RequestContext`] (progress, logging, cancellation),
 ///   recognized by name when written bare or as `mcp_toolkit::...` (`State` only with its type
@@ -45,6 +51,8 @@ pub use mcp_runtime::*;
 ///   [`FromToolCall`] type when marked `#[extract]` (not in `batch` tools).
 /// - **Annotations**: `read_only`, `destructive`, `idempotent`, `open_world`, each also as
 ///   `= true`/`= false`.
+/// - **Schemas**: `verbatim_schema` publishes the input schema exactly as schemars makes it;
+///   `structured = false` turns structured output off (text only, no `outputSchema`).
 /// - **Performance**: `cache_ttl = 300` (or `"5m"`) with `cache_capacity = N` and
 ///   `cache_max_bytes = N` (an `#[extract]`ed argument of a cached tool must implement
 ///   [`CacheKey`], so its value keys the results), `cache_lock = "5s"` (on a server with

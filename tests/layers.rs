@@ -20,6 +20,14 @@ async fn cached_square(k: i64) -> Result<i64, String> {
     Ok(k * k)
 }
 
+/// What a `#[tool]` returning a number answers (and a cache hit repeats): text and `{"result": n}`.
+fn wrapped(text: &str, value: Value) -> CallToolResult {
+    CallToolResult {
+        structured_content: Some(json!({ "result": value })),
+        ..CallToolResult::text(text)
+    }
+}
+
 #[tokio::test]
 async fn cache_hits_skip_the_function_and_keys_are_canonical() {
     let tool = cached_square::tool();
@@ -27,7 +35,7 @@ async fn cache_hits_skip_the_function_and_keys_are_canonical() {
     for _ in 0..10 {
         assert_eq!(
             tool.call_json(json!({"k": 12})).await,
-            CallToolResult::text("144")
+            wrapped("144", json!(144))
         );
     }
     assert_eq!(
@@ -173,7 +181,7 @@ async fn single_flight(k: u8) -> u8 {
 async fn concurrent_misses_run_the_function_once() {
     let tool = single_flight::tool();
     let results = join_all((0..20).map(|_| tool.call_json(json!({"k": 7})))).await;
-    assert!(results.iter().all(|r| *r == CallToolResult::text("7")));
+    assert!(results.iter().all(|r| *r == wrapped("7", json!(7))));
     assert_eq!(FLIGHT_RUN.load(Ordering::SeqCst), 1);
 }
 

@@ -161,15 +161,25 @@ fn args_struct_is_the_whole_input_with_subschemas_inlined() {
 }
 
 #[test]
-fn output_schema_only_for_structured_results() {
+fn output_schemas_for_serializable_results_only() {
     let schema = lookup::tool()
         .def()
         .output_schema
         .clone()
         .expect("Result<Profile, _> has an output schema");
     assert_eq!(schema["properties"]["id"]["type"], "integer");
-    assert!(search::tool().def().output_schema.is_none());
+    let text = search::tool().def().output_schema.clone().unwrap();
+    assert_eq!(text["properties"]["result"]["type"], "string");
     assert!(blocks::tool().def().output_schema.is_none());
+    assert!(nothing::tool().def().output_schema.is_none());
+}
+
+/// What a `#[tool]` answers with a string or a number: its text, and `{"result": value}`.
+fn wrapped(text: &str, value: Value) -> CallToolResult {
+    CallToolResult {
+        structured_content: Some(json!({ "result": value })),
+        ..CallToolResult::text(text)
+    }
 }
 
 #[tokio::test]
@@ -198,7 +208,7 @@ async fn results_errors_and_the_plain_function() {
         search::tool()
             .call_json(json!({"terms": "rust", "nested": {"limit": 3}}))
             .await,
-        CallToolResult::text("rust x3")
+        wrapped("rust x3", json!("rust x3"))
     );
     assert_eq!(blocks::tool().call_json(json!({})).await.content.len(), 2);
     assert_eq!(
@@ -214,7 +224,7 @@ async fn state_comes_from_the_call() {
     let call = ToolCall::new("prefixed", json!({"text": "hi"})).with_state(state);
     assert_eq!(
         prefixed::tool().call(call).await,
-        CallToolResult::text("> hi")
+        wrapped("> hi", json!("> hi"))
     );
     let missing = prefixed::tool().call_json(json!({"text": "hi"})).await;
     assert!(missing.is_error());
@@ -320,7 +330,7 @@ async fn extract_marks_arguments_of_any_extractor_type() {
     let call = ToolCall::new("tenant_greeting", json!({"name": "Ada"})).with_state(state);
     assert_eq!(
         tool.call(call).await,
-        CallToolResult::text("acme greets Ada")
+        wrapped("acme greets Ada", json!("acme greets Ada"))
     );
     let failed = tool.call_json(json!({"name": "Ada"})).await;
     assert!(failed.is_error());
@@ -331,13 +341,13 @@ async fn extract_marks_arguments_of_any_extractor_type() {
 
     let store = generic::store::tool();
     let result = store.call_json(json!({"state": {"value": 7}})).await;
-    assert_eq!(result, CallToolResult::text("7"));
+    assert_eq!(result, wrapped("7", json!(7)));
 
     let light = traffic::set_light::tool();
     let schema = Value::Object(light.def().input_schema.clone());
     assert_eq!(schema["required"], json!(["state"]), "{schema}");
     let result = light.call_json(json!({"state": "Green"})).await;
-    assert_eq!(result, CallToolResult::text("go"));
+    assert_eq!(result, wrapped("go", json!("go")));
 }
 
 /// Where to ship.

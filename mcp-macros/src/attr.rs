@@ -8,7 +8,7 @@ use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
 const OPTIONS: &str = "name, title, description, read_only, destructive, idempotent, open_world, \
                        cache_ttl, cache_capacity, cache_max_bytes, cache_lock, instance_local, timeout, concurrency, \
-                       rate_limit, batch, layer, verbatim_schema, crate";
+                       rate_limit, batch, layer, verbatim_schema, structured, crate";
 
 /// The options of one `#[tool(...)]`, as written.
 #[derive(Default)]
@@ -22,6 +22,8 @@ pub(crate) struct ToolOptions {
     pub open_world: Option<Hint>,
     /// Publish the input schema exactly as schemars makes it (`$schema`, `$defs`, ...).
     pub verbatim_schema: Option<Hint>,
+    /// `structured = false`: results as text only, with no `outputSchema`.
+    pub structured: Option<Hint>,
     pub cache_ttl: Option<Setting<Millis>>,
     pub cache_capacity: Option<Count>,
     pub cache_max_bytes: Option<Count>,
@@ -132,6 +134,7 @@ impl ToolOptions {
             "idempotent" => set_once(&mut self.idempotent, hint_value(meta)?, meta),
             "open_world" => set_once(&mut self.open_world, hint_value(meta)?, meta),
             "verbatim_schema" => set_once(&mut self.verbatim_schema, hint_value(meta)?, meta),
+            "structured" => set_once(&mut self.structured, hint_value(meta)?, meta),
             "cache_ttl" => set_once(
                 &mut self.cache_ttl,
                 setting(meta, |meta| {

@@ -47,5 +47,6 @@ pub use tool::{
 };
 #[doc(hidden)]
 pub use tool::{
-    OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult, ViaStream,
+    OutputKind, OutputMode, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult,
+    ViaStream,
 };

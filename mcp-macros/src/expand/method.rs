@@ -29,6 +29,7 @@ pub(crate) fn expand_method(tool: &ToolFn) -> TokenStream {
         via_traits,
         requirements,
         parameter_checks,
+        output_mode,
         ..
     } = &parts;
     let builder = builder_name(&tool.function.sig.ident);
@@ -92,11 +93,12 @@ pub(crate) fn expand_method(tool: &ToolFn) -> TokenStream {
             #args_struct
             #parameter_checks
             #cache_key_fn
+            #output_mode
             #via_traits
             #batcher
             let __tool = #private::build_shared_tool::<#args_type>(
                 #meta,
-                (&&&&#private::OutputKind::<#value_type>::new()).output_schema(),
+                (&&&&#private::OutputKind::<#value_type>::new()).output_schema(&__OUTPUT),
                 &[#(#requirements),*],
                 #handler,
             );

@@ -29,6 +29,7 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
         args_struct,
         args_type,
         parameter_checks,
+        output_mode,
         ..
     } = &parts;
     let function = &tool.function;
@@ -110,12 +111,13 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
 
                 #cache_key_fn
 
+                #output_mode
                 static TOOL: ::std::sync::OnceLock<#krate::Tool> = ::std::sync::OnceLock::new();
                 TOOL.get_or_init(|| {
                     #via_traits
                     let __tool = #private::build_tool::<#args_type>(
                         #meta,
-                        (&&&&#private::OutputKind::<#value_type>::new()).output_schema(),
+                        (&&&&#private::OutputKind::<#value_type>::new()).output_schema(&__OUTPUT),
                         &[#(#requirements),*],
                         __handler,
                     );

@@ -33,6 +33,9 @@ pub(super) struct Parts {
     pub convert: TokenStream,
     /// The `Via*` traits the conversion picks among.
     pub via_traits: TokenStream,
+    /// The `static __OUTPUT` the conversion and the output schema read: whether results are
+    /// structured (`structured = false` turns it off), and the choice made once per tool.
+    pub output_mode: TokenStream,
     /// A never-called function that fails to compile, at the parameter, when a property's
     /// type is an extractor under a name the macro cannot recognize (see
     /// `mcp_runtime::private::probe`).
@@ -136,7 +139,11 @@ impl Parts {
             .output
             .as_ref()
             .map_or_else(Span::call_site, |ty| ty.span());
-        let convert = quote_spanned!(output_span=> (&&&&__kind).into_result(__output, __call.context()).await);
+        let convert = quote_spanned!(output_span=> (&&&&__kind).into_result(__output, __call.context(), &__OUTPUT).await);
+        let structured = tool.options.structured.is_none_or(|hint| hint.value);
+        let output_mode = quote! {
+            static __OUTPUT: #private::OutputMode = #private::OutputMode::new(#structured);
+        };
         let via_traits = quote! {
             #[allow(unused_imports)]
             use #private::{ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _, ViaSerializeResult as _, ViaStream as _};
@@ -166,6 +173,7 @@ impl Parts {
             output_type,
             convert,
             via_traits,
+            output_mode,
             call_args,
         }
     }

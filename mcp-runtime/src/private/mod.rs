@@ -16,8 +16,8 @@ pub use serde;
 pub use serde_json;
 
 pub use crate::tool::{
-    OutputKind, ToolFuture, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult,
-    ViaStream,
+    OutputKind, OutputMode, ToolFuture, ViaFallback, ViaIntoToolResult, ViaSerialize,
+    ViaSerializeResult, ViaStream,
 };
 
 pub use crate::completion::IntoCompleter;

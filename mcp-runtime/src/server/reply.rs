@@ -1,6 +1,8 @@
-//! Writing a tool call's reply: the common text-only result by hand, anything else by serde.
+//! Writing a tool call's reply: the common result (text blocks, and structured content if
+//! any) by hand, anything else by serde.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::ServerInner;
 use crate::protocol::content::{CallToolResult, Content, TextContent};
@@ -35,8 +37,9 @@ pub(crate) fn write_call_result(
     }
 }
 
-/// Writes the most common result, text blocks only, without serde's generic machinery.
-/// `false` (nothing written) for any other result.
+/// Writes the most common result, text blocks and maybe `structuredContent` (`#[tool]`'s
+/// results), without serde's generic machinery around them. `false` (nothing written) for any
+/// other result.
 fn write_text_result(
     out: &mut Vec<u8>,
     id: &RequestId,
@@ -53,10 +56,7 @@ fn write_text_result(
             })
         )
     };
-    if result.structured_content.is_some()
-        || result.meta.is_some()
-        || !result.content.iter().all(plain_text)
-    {
+    if result.meta.is_some() || !result.content.iter().all(plain_text) {
         return false;
     }
     out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
@@ -72,6 +72,20 @@ fn write_text_result(
         out.push(b'}');
     }
     out.push(b']');
+    match &result.structured_content {
+        // `#[tool]`'s `{"result": value}`, without serde's map machinery around the value.
+        Some(Value::Object(object)) if object.len() == 1 && object.contains_key("result") => {
+            out.extend_from_slice(br#","structuredContent":{"result":"#);
+            serde_json::to_writer(&mut *out, &object["result"])
+                .expect("a JSON value always serializes");
+            out.push(b'}');
+        }
+        Some(structured) => {
+            out.extend_from_slice(br#","structuredContent":"#);
+            serde_json::to_writer(&mut *out, structured).expect("a JSON value always serializes");
+        }
+        None => {}
+    }
     match result.is_error {
         Some(true) => out.extend_from_slice(br#","isError":true"#),
         Some(false) => out.extend_from_slice(br#","isError":false"#),
@@ -98,7 +112,6 @@ pub(crate) fn write_modern_result<R: Serialize + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
 
     #[test]
     fn the_text_writer_matches_serde() {
@@ -110,6 +123,19 @@ mod tests {
                 ..CallToolResult::new(vec![Content::text("a"), Content::text("")])
             },
             CallToolResult::new(Vec::new()),
+            CallToolResult::structured(serde_json::json!({"a": [1, "é\"", null]})),
+            CallToolResult {
+                structured_content: Some(serde_json::json!({"result": 3})),
+                ..CallToolResult::text("3")
+            },
+            CallToolResult {
+                structured_content: Some(serde_json::json!({"result": ["a\n", {"b": null}]})),
+                ..CallToolResult::text("[]")
+            },
+            CallToolResult {
+                structured_content: Some(serde_json::json!({"result": 1, "other": 2})),
+                ..CallToolResult::text("{}")
+            },
         ];
         for extra in [&b""[..], br#""resultType":"complete","_meta":{"k":1}"#] {
             for (n, result) in results.iter().enumerate() {
@@ -133,7 +159,10 @@ mod tests {
     fn other_results_take_the_serde_path() {
         let id = RequestId::Number(1);
         for result in [
-            CallToolResult::structured(serde_json::json!({"a": 1})),
+            CallToolResult {
+                structured_content: Some(serde_json::json!({"a": 1})),
+                ..CallToolResult::new(vec![Content::image("AA==", "image/png")])
+            },
             CallToolResult::new(vec![Content::image("AA==", "image/png")]),
             CallToolResult {
                 meta: Some(serde_json::Map::new()),

@@ -5,8 +5,10 @@ mod def;
 mod extract;
 mod output;
 pub mod schema;
+mod select;
 pub(crate) mod service;
 pub(crate) mod state;
+mod stream;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,13 +19,15 @@ use tower::{Layer, Service, ServiceExt};
 pub use call::ToolCall;
 pub use def::{is_valid_tool_name, ToolDef};
 pub use extract::{Args, CacheKey, FromToolCall, State, StateRequirement};
-pub use output::{ContentStream, IntoToolResult, Json};
+pub use output::{IntoToolResult, Json};
 #[doc(hidden)]
-pub use output::{
-    OutputKind, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult, ViaStream,
+pub use select::{
+    OutputKind, OutputMode, ViaFallback, ViaIntoToolResult, ViaSerialize, ViaSerializeResult,
+    ViaStream,
 };
 pub use service::{BoxError, ToolFuture, ToolService};
 pub use state::SharedState;
+pub use stream::ContentStream;
 
 use crate::layer::cache::store::ToolCache;
 use crate::protocol::content::CallToolResult;

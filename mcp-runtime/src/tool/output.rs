@@ -1,34 +1,35 @@
-//! Turning what a tool function returns into a `tools/call` result.
+//! Turning what a tool returns into a `tools/call` result.
 //!
-//! Two families of return types are accepted:
-//! - [`IntoToolResult`] types: text (`String`, `&str`), content blocks, [`CallToolResult`],
-//!   [`Json<T>`], `()`, and `Result<T, E>` of those with `E: Display`;
-//! - any `T: Serialize` (and `Result<T, E: Display>`), sent as `structuredContent` plus a text
-//!   block when it is a JSON object, and as text otherwise.
-//!
-//! `#[tool]` picks the family at compile time through autoref-based specialization on
-//! [`OutputKind`]: the first `via_*` method whose bounds hold wins.
+//! [`IntoToolResult`] is how a type says what result it makes: text (`String`, `&str`, numbers,
+//! `bool`), content blocks, [`CallToolResult`], [`Json<T>`], `()`, and `Result<T, E>` of those
+//! with `E: Display`. `#[tool]` also accepts any `T: Serialize + JsonSchema` (see `select`),
+//! and sends every serializable value as structured output: `structuredContent` with an
+//! `outputSchema`, plus the text block older clients read. A JSON object is sent as itself;
+//! anything else (a list, a number, a string, `null`) as `{"result": value}`, since
+//! `structuredContent` must be an object.
 
+use std::any::TypeId;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::Display;
-use std::future::{ready, Future};
-use std::marker::PhantomData;
-use std::pin::Pin;
-
-use futures_util::{Stream, StreamExt};
+use std::sync::{OnceLock, RwLock};
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::schema::{output_schema, JsonObject};
-use crate::context::RequestContext;
+use super::schema::{result_schema, structured_output_schema, JsonObject};
 use crate::protocol::content::{CallToolResult, Content};
 
 /// Types a tool can return as its result.
 ///
 /// Implemented for text, integers and `bool` (as text), content blocks, [`CallToolResult`],
-/// [`Json<T>`], `()` and `Result`s of those. Any `T: Serialize` can also be returned from a `#[tool]` function directly.
+/// [`Json<T>`], `()` and `Result`s of those. Any `T: Serialize` can also be returned from a
+/// `#[tool]` function directly.
+///
+/// Called by hand, `into_tool_result` makes text of strings, numbers and `bool`s; `#[tool]`
+/// sends them as structured output too (unless `structured = false`). For structured output
+/// from a hand-written tool, wrap the value in [`Json`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a #[tool] function",
     note = "return a type that implements `serde::Serialize` and `schemars::JsonSchema` (structured output), `String`, `Content`, `Vec<Content>`, `CallToolResult`, or a `Result<T, E>` of those with `E: Display`"
@@ -40,6 +41,24 @@ pub trait IntoToolResult {
     /// The output schema results of this type conform to, if any.
     fn output_schema() -> Option<JsonObject> {
         None
+    }
+
+    /// What `#[tool]` sends: with `structured`, values the toolkit knows how to describe
+    /// (strings, numbers, `bool`, [`Json`]) as structured output; without, as text.
+    #[doc(hidden)]
+    fn into_tool_result_as(self, structured: bool) -> CallToolResult
+    where
+        Self: Sized,
+    {
+        let _ = structured;
+        self.into_tool_result()
+    }
+
+    /// The output schema `#[tool]` publishes, to match [`Self::into_tool_result_as`].
+    #[doc(hidden)]
+    fn output_schema_as(structured: bool) -> Option<JsonObject> {
+        let _ = structured;
+        Self::output_schema()
     }
 }
 
@@ -61,43 +80,49 @@ impl IntoToolResult for Vec<Content> {
     }
 }
 
-impl IntoToolResult for String {
-    fn into_tool_result(self) -> CallToolResult {
-        CallToolResult::text(self)
-    }
-}
-
-impl IntoToolResult for &'static str {
-    fn into_tool_result(self) -> CallToolResult {
-        CallToolResult::text(self)
-    }
-}
-
-impl IntoToolResult for Cow<'static, str> {
-    fn into_tool_result(self) -> CallToolResult {
-        CallToolResult::text(self)
-    }
-}
-
 impl IntoToolResult for () {
     fn into_tool_result(self) -> CallToolResult {
         CallToolResult::new(Vec::new())
     }
 }
 
-/// Integers and booleans become their text, as their JSON would read (`42`, `true`), without
-/// a detour through `serde_json::Value`.
-macro_rules! display_as_text {
-    ($($ty:ty)*) => {$(
+/// Text and scalars: text by hand, and `{"result": value}` as well from `#[tool]`.
+macro_rules! text_or_wrapped {
+    ($($ty:ty),* => |$value:ident| $structured:expr) => {$(
         impl IntoToolResult for $ty {
             fn into_tool_result(self) -> CallToolResult {
                 CallToolResult::text(self.to_string())
+            }
+
+            fn into_tool_result_as(self, structured: bool) -> CallToolResult {
+                if !structured {
+                    return self.into_tool_result();
+                }
+                let $value = self;
+                $structured
+            }
+
+            fn output_schema_as(structured: bool) -> Option<JsonObject> {
+                structured.then(structured_output_schema::<$ty>)
             }
         }
     )*};
 }
 
-display_as_text!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize bool);
+text_or_wrapped!(String, &'static str, Cow<'static, str> => |value| {
+    // A move for `String`, a copy for the borrowed ones.
+    #[allow(clippy::useless_conversion)]
+    let text = String::from(value);
+    wrapped(text.clone(), Value::String(text))
+});
+// Integers and booleans read as their JSON (`42`, `true`); their text comes from std's
+// specialized `to_string`, not through the `Value`.
+text_or_wrapped!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool => |value| {
+    match serde_json::to_value(value) {
+        Ok(json) => wrapped(value.to_string(), json),
+        Err(err) => serialize_error(err),
+    }
+});
 
 impl<T: IntoToolResult, E: Display> IntoToolResult for Result<T, E> {
     fn into_tool_result(self) -> CallToolResult {
@@ -110,254 +135,114 @@ impl<T: IntoToolResult, E: Display> IntoToolResult for Result<T, E> {
     fn output_schema() -> Option<JsonObject> {
         T::output_schema()
     }
+
+    fn into_tool_result_as(self, structured: bool) -> CallToolResult {
+        match self {
+            Ok(value) => value.into_tool_result_as(structured),
+            Err(err) => CallToolResult::error(err.to_string()),
+        }
+    }
+
+    fn output_schema_as(structured: bool) -> Option<JsonObject> {
+        T::output_schema_as(structured)
+    }
 }
 
-/// Structured output: the value as `structuredContent` (and as text), with its schema as the
-/// tool's `outputSchema`.
+/// Structured output: the value as `structuredContent` (a JSON object as itself, anything else
+/// as `{"result": value}`) and as text, with the matching `outputSchema`
+/// ([`structured_output_schema`](crate::schema::structured_output_schema)).
 ///
-/// `#[tool]` functions can return `T: Serialize` directly; `Json` is for hand-written tools and
-/// generic code.
+/// `#[tool]` functions can return `T: Serialize + JsonSchema` directly; `Json` is for
+/// hand-written tools and generic code.
+///
+/// ```
+/// use mcp_runtime::{IntoToolResult, Json};
+/// let result = Json(vec![1, 2]).into_tool_result();
+/// assert_eq!(result.structured_content, Some(serde_json::json!({"result": [1, 2]})));
+/// assert_eq!(result.content[0].as_text(), Some("[1,2]"));
+/// assert!(Json::<Vec<i32>>::output_schema().is_some());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Json<T>(pub T);
 
-impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
+impl<T: Serialize + JsonSchema + 'static> IntoToolResult for Json<T> {
     fn into_tool_result(self) -> CallToolResult {
-        serialize_result(&self.0)
+        serialize_result(&self.0, Some(wraps_cached::<T>()))
     }
 
     fn output_schema() -> Option<JsonObject> {
-        output_schema::<T>()
+        Some(structured_output_schema::<T>())
+    }
+
+    fn into_tool_result_as(self, structured: bool) -> CallToolResult {
+        serialize_result(&self.0, structured.then(wraps_cached::<T>))
+    }
+
+    fn output_schema_as(structured: bool) -> Option<JsonObject> {
+        structured.then(structured_output_schema::<T>)
     }
 }
 
-/// Objects become structured content; other values become text (strings unquoted).
-fn serialize_result<T: Serialize + ?Sized>(value: &T) -> CallToolResult {
-    match serde_json::to_value(value) {
-        Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
-        Ok(Value::String(text)) => CallToolResult::text(text),
+/// Whether results of type `T` are wrapped in `result` (its schema is not an object's): built
+/// once per type, since schemas are costly, and shared by every [`Json`] of that type.
+/// (`#[tool]` keeps its own per tool, without a lock: `select::OutputMode`.)
+fn wraps_cached<T: JsonSchema + 'static>() -> bool {
+    static WRAPS: OnceLock<RwLock<HashMap<TypeId, bool>>> = OnceLock::new();
+    let cache = WRAPS.get_or_init(Default::default);
+    let id = TypeId::of::<T>();
+    let known = cache.read().ok().and_then(|cache| cache.get(&id).copied());
+    known.unwrap_or_else(|| {
+        let wraps = result_schema::<T>().1;
+        if let Ok(mut cache) = cache.write() {
+            cache.insert(id, wraps);
+        }
+        wraps
+    })
+}
+
+/// A serializable result: with `wrap` (structured output, and whether `T`'s schema wraps it in
+/// `result`), `structuredContent` and the text; without, text only.
+pub(crate) fn serialize_result<T: Serialize + ?Sized>(
+    value: &T,
+    wrap: Option<bool>,
+) -> CallToolResult {
+    let value = match serde_json::to_value(value) {
+        Ok(value) => value,
+        Err(err) => return serialize_error(err),
+    };
+    match wrap {
+        Some(true) => wrapped(text_of(&value), value),
+        Some(false) if value.is_object() => CallToolResult::structured(value),
+        _ => CallToolResult::text(text_of(&value)),
+    }
+}
+
+/// A result whose `structuredContent` is `{"result": value}`, with `text` for the model.
+pub(crate) fn wrapped(text: String, value: Value) -> CallToolResult {
+    let mut object = Map::new();
+    object.insert("result".to_owned(), value);
+    CallToolResult {
+        structured_content: Some(Value::Object(object)),
+        ..CallToolResult::text(text)
+    }
+}
+
+/// The text a value reads as: strings unquoted, anything else its JSON.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
         // Integers format through std's specialized `to_string`, not the `fmt` machinery.
-        Ok(Value::Number(number)) => {
-            CallToolResult::text(match (number.as_i64(), number.as_u64()) {
-                (Some(n), _) => n.to_string(),
-                (_, Some(n)) => n.to_string(),
-                _ => number.to_string(),
-            })
-        }
-        Ok(other) => CallToolResult::text(other.to_string()),
-        Err(err) => {
-            CallToolResult::error(format!("The tool's result could not be serialized: {err}"))
-        }
+        Value::Number(number) => match (number.as_i64(), number.as_u64()) {
+            (Some(n), _) => n.to_string(),
+            (_, Some(n)) => n.to_string(),
+            _ => number.to_string(),
+        },
+        other => other.to_string(),
     }
 }
 
-/// Carries a return type for `#[tool]`'s compile-time choice of conversion.
-#[doc(hidden)]
-pub struct OutputKind<T>(PhantomData<fn() -> T>);
-
-impl<T> OutputKind<T> {
-    pub const fn new() -> Self {
-        OutputKind(PhantomData)
-    }
-
-    pub fn of(_: &T) -> Self {
-        OutputKind(PhantomData)
-    }
-}
-
-impl<T> Default for OutputKind<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Clone for OutputKind<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for OutputKind<T> {}
-
-/// A stream of content blocks: each block is sent as a progress notification (its text as the
-/// message) when the client asked for progress, and all blocks form the final result.
-///
-/// Return one from a `#[tool]` to stream a large result:
-///
-/// ```
-/// use futures_util::stream;
-/// use mcp_toolkit::{tool, Content, ContentStream};
-///
-/// /// Read a long report, page by page.
-/// #[tool]
-/// async fn report(pages: u32) -> ContentStream {
-///     ContentStream::new(stream::iter((1..=pages).map(|page| Content::text(format!("page {page}")))))
-/// }
-/// ```
-pub struct ContentStream(Pin<Box<dyn Stream<Item = Content> + Send>>);
-
-impl ContentStream {
-    /// Wraps a stream of blocks.
-    pub fn new(stream: impl Stream<Item = Content> + Send + 'static) -> Self {
-        ContentStream(Box::pin(stream))
-    }
-
-    /// Reports each block as progress (when asked) and gathers them into one result.
-    pub async fn collect(mut self, ctx: &RequestContext) -> CallToolResult {
-        let mut blocks = Vec::new();
-        while let Some(block) = self.0.next().await {
-            if ctx.wants_progress() {
-                let count = (blocks.len() + 1) as f64;
-                match block.as_text() {
-                    Some(text) => ctx.progress_with_message(count, None, text),
-                    None => ctx.progress(count, None),
-                }
-            }
-            blocks.push(block);
-        }
-        CallToolResult::new(blocks)
-    }
-}
-
-impl std::fmt::Debug for ContentStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ContentStream")
-    }
-}
-
-/// Choice zero: a stream, consumed while reporting progress.
-#[doc(hidden)]
-pub trait ViaStream {
-    fn into_result(
-        self,
-        value: ContentStream,
-        ctx: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send;
-    fn output_schema(self) -> Option<JsonObject>;
-}
-
-impl ViaStream for &&&&OutputKind<ContentStream> {
-    fn into_result(
-        self,
-        value: ContentStream,
-        ctx: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send {
-        value.collect(ctx)
-    }
-
-    fn output_schema(self) -> Option<JsonObject> {
-        None
-    }
-}
-
-/// First choice: the type says itself how it becomes a result.
-#[doc(hidden)]
-pub trait ViaIntoToolResult<T> {
-    fn into_result(
-        self,
-        value: T,
-        ctx: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send;
-    fn output_schema(self) -> Option<JsonObject>;
-}
-
-impl<T: IntoToolResult> ViaIntoToolResult<T> for &&&OutputKind<T> {
-    fn into_result(
-        self,
-        value: T,
-        _: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send {
-        ready(value.into_tool_result())
-    }
-
-    fn output_schema(self) -> Option<JsonObject> {
-        T::output_schema()
-    }
-}
-
-/// Second choice: `Result<T: Serialize, E: Display>`.
-#[doc(hidden)]
-pub trait ViaSerializeResult<T> {
-    fn into_result(
-        self,
-        value: T,
-        ctx: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send;
-    fn output_schema(self) -> Option<JsonObject>;
-}
-
-impl<T: Serialize + JsonSchema, E: Display> ViaSerializeResult<Result<T, E>>
-    for &&OutputKind<Result<T, E>>
-{
-    fn into_result(
-        self,
-        value: Result<T, E>,
-        _: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send {
-        ready(match value {
-            Ok(value) => serialize_result(&value),
-            Err(err) => CallToolResult::error(err.to_string()),
-        })
-    }
-
-    fn output_schema(self) -> Option<JsonObject> {
-        output_schema::<T>()
-    }
-}
-
-/// Third choice: any `T: Serialize`.
-#[doc(hidden)]
-pub trait ViaSerialize<T> {
-    fn into_result(
-        self,
-        value: T,
-        ctx: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send;
-    fn output_schema(self) -> Option<JsonObject>;
-}
-
-impl<T: Serialize + JsonSchema> ViaSerialize<T> for &OutputKind<T> {
-    fn into_result(
-        self,
-        value: T,
-        _: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send {
-        ready(serialize_result(&value))
-    }
-
-    fn output_schema(self) -> Option<JsonObject> {
-        output_schema::<T>()
-    }
-}
-
-/// Last resort, reached only when nothing fits: requires `IntoToolResult` so the compiler
-/// explains what a tool may return.
-#[doc(hidden)]
-pub trait ViaFallback<T> {
-    fn into_result(
-        self,
-        value: T,
-        ctx: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send
-    where
-        T: IntoToolResult;
-    fn output_schema(self) -> Option<JsonObject>;
-}
-
-impl<T> ViaFallback<T> for OutputKind<T> {
-    fn into_result(
-        self,
-        value: T,
-        _: &RequestContext,
-    ) -> impl Future<Output = CallToolResult> + Send
-    where
-        T: IntoToolResult,
-    {
-        ready(value.into_tool_result())
-    }
-
-    fn output_schema(self) -> Option<JsonObject> {
-        None
-    }
+fn serialize_error(err: serde_json::Error) -> CallToolResult {
+    CallToolResult::error(format!("The tool's result could not be serialized: {err}"))
 }
 
 #[cfg(test)]
@@ -370,33 +255,12 @@ mod tests {
         total: i64,
     }
 
-    macro_rules! convert {
-        ($value:expr) => {{
-            let value = $value;
-            #[allow(unused_imports)]
-            use super::{
-                ViaFallback as _, ViaIntoToolResult as _, ViaSerialize as _,
-                ViaSerializeResult as _, ViaStream as _,
-            };
-            use futures_util::FutureExt as _;
-            let kind = OutputKind::of(&value);
-            let ctx = RequestContext::detached();
-            let schema = (&&&&kind).output_schema();
-            (
-                schema,
-                (&&&&kind)
-                    .into_result(value, &ctx)
-                    .now_or_never()
-                    .expect("ready"),
-            )
-        }};
-    }
-
     #[test]
-    fn integers_and_booleans_become_the_text_of_their_json() {
+    fn by_hand_integers_and_booleans_become_the_text_of_their_json() {
         fn check<T: Serialize + IntoToolResult + Copy>(value: T) {
             let json = serde_json::to_string(&value).unwrap();
             assert_eq!(value.into_tool_result(), CallToolResult::text(json));
+            assert!(T::output_schema().is_none());
         }
         check(-42_i64);
         check(i64::MIN);
@@ -404,41 +268,112 @@ mod tests {
         check(7_u8);
         check(usize::MAX);
         check(true);
-        let (schema, result) = convert!(3_i64);
-        assert!(schema.is_none());
-        assert_eq!(result, CallToolResult::text("3"));
     }
 
     #[test]
-    fn text_types_become_text() {
-        let (schema, result) = convert!(String::from("hi"));
-        assert!(schema.is_none());
-        assert_eq!(result, CallToolResult::text("hi"));
+    fn for_tool_scalars_are_wrapped_in_result() {
+        let result = 3_i64.into_tool_result_as(true);
+        assert_eq!(result.content, CallToolResult::text("3").content);
+        assert_eq!(result.structured_content, Some(json!({"result": 3})));
+        let schema = Value::Object(i64::output_schema_as(true).unwrap());
+        assert_eq!(schema["properties"]["result"]["type"], "integer");
+        assert_eq!(schema["required"], json!(["result"]));
+
+        let result = "hi".into_tool_result_as(true);
+        assert_eq!(result.content[0].as_text(), Some("hi"));
+        assert_eq!(result.structured_content, Some(json!({"result": "hi"})));
+        assert_eq!(
+            Cow::<str>::Borrowed("x")
+                .into_tool_result_as(true)
+                .structured_content,
+            Some(json!({"result": "x"}))
+        );
+        assert_eq!(
+            false.into_tool_result_as(true).structured_content,
+            Some(json!({"result": false}))
+        );
     }
 
     #[test]
-    fn objects_become_structured_with_a_schema() {
-        let (schema, result) = convert!(Sum { total: 3 });
-        assert_eq!(schema.unwrap()["properties"]["total"]["type"], "integer");
-        assert_eq!(result.structured_content, Some(json!({"total": 3})));
-        assert_eq!(result.content[0].as_text(), Some("{\"total\":3}"));
+    fn an_integer_out_of_json_range_is_an_error_not_a_wrong_number() {
+        let result = i128::MAX.into_tool_result_as(true);
+        assert!(result.is_error(), "{result:?}");
+        assert_eq!(
+            i128::MAX.into_tool_result_as(false),
+            CallToolResult::text(i128::MAX.to_string())
+        );
     }
 
     #[test]
-    fn scalars_become_text_without_a_schema() {
-        let (schema, result) = convert!(42_i64);
-        assert!(schema.is_none());
-        assert_eq!(result, CallToolResult::text("42"));
+    fn unstructured_scalars_stay_text_without_a_schema() {
+        assert_eq!(7_u8.into_tool_result_as(false), CallToolResult::text("7"));
+        assert!(u8::output_schema_as(false).is_none());
+        assert!(String::output_schema_as(false).is_none());
     }
 
     #[test]
-    fn errors_become_is_error_results() {
-        let (schema, result) = convert!(Err::<Sum, _>("no such user"));
-        assert!(schema.is_some());
-        assert_eq!(result, CallToolResult::error("no such user"));
-        let (_, result) = convert!(Ok::<_, std::io::Error>(String::from("fine")));
-        assert_eq!(result, CallToolResult::text("fine"));
-        let (_, result) = convert!(Ok::<_, String>(7_u8));
-        assert_eq!(result, CallToolResult::text("7"));
+    fn results_carry_their_values_choice_and_errors_stay_text() {
+        type R = Result<String, std::io::Error>;
+        let ok: R = Ok("fine".into());
+        assert_eq!(
+            ok.into_tool_result_as(true).structured_content,
+            Some(json!({"result": "fine"}))
+        );
+        assert!(R::output_schema_as(true).is_some());
+        let failed: R = Err(std::io::Error::other("no such user"));
+        assert_eq!(
+            failed.into_tool_result_as(true),
+            CallToolResult::error("no such user")
+        );
+        let by_hand: R = Ok("fine".into());
+        assert_eq!(by_hand.into_tool_result(), CallToolResult::text("fine"));
+    }
+
+    #[test]
+    fn content_and_unit_are_sent_as_built_without_a_schema() {
+        assert_eq!(
+            ().into_tool_result_as(true),
+            CallToolResult::new(Vec::new())
+        );
+        assert!(<()>::output_schema_as(true).is_none());
+        let image = Content::image("AA==", "image/png");
+        assert_eq!(
+            image.clone().into_tool_result_as(true),
+            CallToolResult::new(vec![image])
+        );
+        assert!(Vec::<Content>::output_schema_as(true).is_none());
+        assert!(CallToolResult::output_schema_as(true).is_none());
+    }
+
+    #[test]
+    fn json_wraps_what_is_not_an_object_and_keeps_objects_as_they_are() {
+        let list = Json(vec!["a", "b"]).into_tool_result();
+        assert_eq!(list.structured_content, Some(json!({"result": ["a", "b"]})));
+        assert_eq!(list.content[0].as_text(), Some(r#"["a","b"]"#));
+        let schema = Json::<Vec<&str>>::output_schema().unwrap();
+        assert_eq!(schema["properties"]["result"]["type"], "array");
+
+        let sum = Json(Sum { total: 3 }).into_tool_result();
+        assert_eq!(sum.structured_content, Some(json!({"total": 3})));
+        assert_eq!(sum.content[0].as_text(), Some(r#"{"total":3}"#));
+        let schema = Json::<Sum>::output_schema().unwrap();
+        assert_eq!(schema["properties"]["total"]["type"], "integer");
+
+        // The schema decides, not the value: `Some(object)` of an optional object is wrapped.
+        let some = Json(Some(Sum { total: 1 })).into_tool_result();
+        assert_eq!(
+            some.structured_content,
+            Some(json!({"result": {"total": 1}}))
+        );
+        let none = Json(None::<Sum>).into_tool_result();
+        assert_eq!(none.structured_content, Some(json!({"result": null})));
+        assert_eq!(none.content[0].as_text(), Some("null"));
+    }
+
+    #[test]
+    fn unstructured_json_is_text() {
+        let sum = Json(Sum { total: 3 }).into_tool_result_as(false);
+        assert_eq!(sum, CallToolResult::text(r#"{"total":3}"#));
+        assert!(Json::<Sum>::output_schema_as(false).is_none());
     }
 }

@@ -137,7 +137,7 @@ pub fn input_schema_verbatim<T: JsonSchema>() -> Result<JsonObject, String> {
 }
 
 /// The output schema of `T` when it describes a JSON object (what `structuredContent` may be
-/// for every protocol version); `None` for anything else, whose results are sent as text only.
+/// for every protocol version); `None` for anything else (see [`structured_output_schema`]).
 pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
     let schema = client_safe(
         generator()
@@ -147,6 +147,75 @@ pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
             .cloned()?,
     );
     has_object_root(&schema).then_some(schema)
+}
+
+/// The `outputSchema` of a tool whose results are `T`s: `T`'s own schema when it describes a
+/// JSON object, otherwise an object with one required property, `result`, holding `T`'s
+/// schema (`structuredContent` must be an object, so such results are sent as
+/// `{"result": value}`, as FastMCP does). Client-safe either way, with the `$defs` of recursive
+/// types at the root, where their `$ref`s point.
+///
+/// ```
+/// use mcp_runtime::schema::structured_output_schema;
+/// let schema = structured_output_schema::<Vec<String>>();
+/// assert_eq!(schema["required"], serde_json::json!(["result"]));
+/// assert_eq!(schema["properties"]["result"]["items"]["type"], "string");
+/// ```
+pub fn structured_output_schema<T: JsonSchema>() -> JsonObject {
+    result_schema::<T>().0
+}
+
+/// [`structured_output_schema`] and whether it wraps `T` in `result`.
+pub(crate) fn result_schema<T: JsonSchema>() -> (JsonObject, bool) {
+    match generator().into_root_schema_for::<T>().to_value() {
+        Value::Object(schema) => {
+            let schema = client_safe(schema);
+            if has_object_root(&schema) {
+                (schema, false)
+            } else {
+                (wrap_in_result(Value::Object(schema)), true)
+            }
+        }
+        // `true` (any value, as for `serde_json::Value`) or `false`.
+        other => (wrap_in_result(other), true),
+    }
+}
+
+/// `{"type": "object", "properties": {"result": schema}, "required": ["result"]}`, with the
+/// `$ref`s still pointing where they did: `$defs` move up to the new root, and a recursive
+/// type's references to itself (`#`, the old root) now name `#/properties/result`.
+fn wrap_in_result(mut schema: Value) -> JsonObject {
+    repoint_root_refs(&mut schema);
+    let defs = schema
+        .as_object_mut()
+        .and_then(|schema| schema.remove("$defs"));
+    let mut root = JsonObject::new();
+    root.insert("type".to_owned(), "object".into());
+    root.insert(
+        "properties".to_owned(),
+        Value::Object(Map::from_iter([("result".to_owned(), schema)])),
+    );
+    root.insert("required".to_owned(), Value::from(["result"]));
+    if let Some(defs) = defs {
+        root.insert("$defs".to_owned(), defs);
+    }
+    root
+}
+
+fn repoint_root_refs(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            for (key, value) in object.iter_mut() {
+                if key == "$ref" && value == "#" {
+                    *value = "#/properties/result".into();
+                } else {
+                    repoint_root_refs(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(repoint_root_refs),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -208,6 +277,44 @@ mod tests {
     fn recursive_types_keep_their_definitions() {
         let schema = Value::Object(input_schema::<Tree>().unwrap());
         assert!(schema.to_string().contains("$ref"), "{schema}");
+    }
+
+    /// Every `$ref` in `schema` resolves within it, and none is `#` alone.
+    fn assert_refs_resolve(schema: &Value) -> usize {
+        let text = schema.to_string();
+        let mut count = 0;
+        for reference in text.split("\"$ref\":\"").skip(1) {
+            let pointer = &reference[..reference.find('"').unwrap()];
+            let target = pointer.strip_prefix('#').unwrap();
+            assert!(!target.is_empty(), "{text}");
+            assert!(schema.pointer(target).is_some(), "{pointer} in {text}");
+            count += 1;
+        }
+        count
+    }
+
+    #[test]
+    fn wrapped_schemas_keep_definitions_at_the_root() {
+        let (schema, wraps) = result_schema::<Vec<Tree>>();
+        assert!(wraps);
+        let schema = Value::Object(schema);
+        assert!(schema["$defs"]["Tree"].is_object(), "{schema}");
+        assert!(schema["properties"]["result"].get("$defs").is_none());
+        assert!(assert_refs_resolve(&schema) > 0);
+        assert_eq!(schema["properties"]["result"]["type"], "array");
+    }
+
+    #[test]
+    fn objects_are_not_wrapped_and_anything_else_is() {
+        let (schema, wraps) = result_schema::<Person>();
+        assert!(!wraps);
+        assert_eq!(Some(schema), output_schema::<Person>());
+        let schema = Value::Object(structured_output_schema::<Option<u8>>());
+        assert_eq!(schema["required"], json!(["result"]));
+        assert!(!schema.to_string().contains("format"), "{schema}");
+        // `serde_json::Value` is anything, even an object: wrapped under the empty schema.
+        let any = Value::Object(structured_output_schema::<Value>());
+        assert_eq!(any["properties"]["result"], json!({}));
     }
 
     #[test]

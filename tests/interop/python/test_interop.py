@@ -317,7 +317,12 @@ async def test_list_tools_schemas(server: Harness) -> None:
     assert add.input_schema["properties"]["a"]["type"] == "integer"
     assert add.input_schema["properties"]["a"]["description"] == "The first addend."
     assert add.input_schema["properties"]["b"]["description"] == "The second addend."
-    assert add.output_schema is None
+    # A bare i64 is structured output too, wrapped as {"result": n} (structuredContent is an object).
+    assert add.output_schema == {
+        "type": "object",
+        "properties": {"result": {"type": "integer"}},
+        "required": ["result"],
+    }
     assert add.annotations is not None
     assert add.annotations.read_only_hint is True
     assert add.annotations.idempotent_hint is True
@@ -327,7 +332,11 @@ async def test_list_tools_schemas(server: Harness) -> None:
     assert divide.description == "Divide `dividend` by `divisor`."
     assert sorted(divide.input_schema["required"]) == ["dividend", "divisor"]
     assert {p["type"] for p in divide.input_schema["properties"].values()} == {"number"}
-    assert divide.output_schema is None
+    assert divide.output_schema == {
+        "type": "object",
+        "properties": {"result": {"type": "number"}},
+        "required": ["result"],
+    }
 
     add_note = tools["add_note"]
     assert add_note.input_schema["required"] == ["text"]
@@ -365,7 +374,7 @@ async def test_add(server: Harness) -> None:
         r = await c.call_tool("add", {"a": 2, "b": 3})
     assert r.is_error is False
     assert _text(r) == "5"
-    assert r.structured_content is None
+    assert r.structured_content == {"result": 5}
 
 
 async def test_divide(server: Harness) -> None:
@@ -376,6 +385,8 @@ async def test_divide(server: Harness) -> None:
         r = await c.call_tool("divide", {"dividend": 1, "divisor": 0})
         assert r.is_error is True
         assert _text(r).startswith("cannot divide by zero: ")
+        # An error is text only, though divide has an outputSchema (the spec allows it).
+        assert r.structured_content is None
         # The session is still usable after a tool-level error.
         assert _text(await c.call_tool("add", {"a": 2, "b": 3})) == "5"
 

@@ -186,14 +186,15 @@ test('tools/list: SDK-valid, expected schemas, no $ref/$schema', async (t) => {
   assert.equal(add.inputSchema.properties.a.description, 'The first addend.');
   assert.equal(add.inputSchema.properties.b.type, 'integer');
   assert.equal(add.inputSchema.properties.b.description, 'The second addend.');
-  assert.equal(add.outputSchema, undefined, 'a bare i64 result has no outputSchema');
+  assert.deepEqual(add.outputSchema, { type: 'object', properties: { result: { type: 'integer' } }, required: ['result'] },
+    'a bare i64 result is structured output wrapped as {"result": n}');
   assert.deepEqual(add.annotations, { readOnlyHint: true, idempotentHint: true, openWorldHint: false });
 
   assert.equal(divide.description, 'Divide `dividend` by `divisor`.');
   assert.deepEqual([...divide.inputSchema.required].sort(), ['dividend', 'divisor']);
   assert.equal(divide.inputSchema.properties.dividend.type, 'number');
   assert.equal(divide.inputSchema.properties.divisor.type, 'number');
-  assert.equal(divide.outputSchema, undefined);
+  assert.deepEqual(divide.outputSchema, { type: 'object', properties: { result: { type: 'number' } }, required: ['result'] });
 
   assert.equal(addNote.description, 'Remember a note.');
   assert.deepEqual(addNote.inputSchema.required, ['text']);
@@ -231,7 +232,7 @@ test('tools/call add: 2 + 3 = "5"', async () => {
   const r = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
   assert.notEqual(r.isError, true);
   assert.deepEqual(r.content, [{ type: 'text', text: '5' }]);
-  assert.equal(r.structuredContent, undefined);
+  assert.deepEqual(r.structuredContent, { result: 5 });
 });
 
 test('tools/call divide by zero: a result with isError, not a JSON-RPC error', async () => {

@@ -35,5 +35,7 @@ fn main() {
         def.input_schema["properties"]["query"]["description"],
         "What to look for."
     );
-    assert!(def.output_schema.is_none());
+    // A `String` result is structured output, `{"result": "..."}`.
+    let output = def.output_schema.as_ref().expect("an output schema");
+    assert_eq!(output["properties"]["result"]["type"], "string");
 }
