@@ -159,7 +159,7 @@ pub(crate) fn expand(tool: &ToolFn) -> TokenStream {
                             #krate::layer::batch::Batcher::new(#max_size, ::std::time::Duration::from_millis(#window), __batch)
                         });
                         let __loaded: #krate::layer::batch::BatchResult<#value_type> =
-                            __batcher.load(__args.__key, __call.state()).await;
+                            __batcher.load_for(__args.__key, &__call).await;
                         let __output = match __loaded {
                             ::core::result::Result::Ok(value) => value,
                             ::core::result::Result::Err(message) => {

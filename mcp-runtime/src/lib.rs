@@ -11,6 +11,7 @@ mod client;
 pub mod completion;
 pub mod context;
 pub mod layer;
+pub mod observe;
 #[doc(hidden)]
 pub mod private;
 pub mod prompt;

@@ -1,0 +1,85 @@
+//! The request span: its fields, and the client's trace context as its parent.
+
+use tracing::field::Empty;
+use tracing::Span;
+
+use super::Origin;
+use crate::protocol::jsonrpc::RequestId;
+
+/// A request's span, disabled (and free) unless a subscriber wants it.
+pub(super) fn request_span(origin: &Origin, method: &str, id: &RequestId) -> Span {
+    tracing::info_span!(
+        target: "mcp_runtime::request",
+        "mcp.request",
+        otel.name = method,
+        otel.kind = "server",
+        otel.status_code = Empty,
+        mcp.method.name = method,
+        gen_ai.tool.name = Empty,
+        gen_ai.operation.name = Empty,
+        jsonrpc.request.id = %id,
+        mcp.session.id = origin.session.as_deref(),
+        mcp.protocol.version = Empty,
+        mcp.era = Empty,
+        network.transport = origin.transport.network(),
+        mcp.transport = origin.transport.name(),
+        mcp.outcome = Empty,
+        "error.type" = Empty,
+        rpc.response.status_code = Empty,
+        mcp.tool.cache = Empty,
+        mcp.tool.batch_size = Empty,
+        mcp.server.operation.duration = Empty,
+        traceparent = Empty,
+        tracestate = Empty,
+    )
+}
+
+/// Makes the client's W3C trace context (`traceparent`, `tracestate` from `params._meta`) the
+/// span's parent, for a `tracing-opentelemetry` layer. Must happen before the span is first
+/// entered (the layer starts the OpenTelemetry span then).
+#[cfg(feature = "opentelemetry")]
+pub(super) fn adopt_trace_context(span: &Span, traceparent: &str, tracestate: Option<&str>) {
+    use opentelemetry::propagation::{Extractor, TextMapPropagator};
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    struct Meta<'a> {
+        traceparent: &'a str,
+        tracestate: Option<&'a str>,
+    }
+    impl Extractor for Meta<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            match key {
+                "traceparent" => Some(self.traceparent),
+                "tracestate" => self.tracestate,
+                _ => None,
+            }
+        }
+        fn keys(&self) -> Vec<&str> {
+            let mut keys = vec!["traceparent"];
+            keys.extend(self.tracestate.map(|_| "tracestate"));
+            keys
+        }
+    }
+    let parent = TraceContextPropagator::new().extract(&Meta {
+        traceparent,
+        tracestate,
+    });
+    // Without an OpenTelemetry layer there is nothing to parent; say what came instead.
+    if span.set_parent(parent).is_err() {
+        record_trace_context(span, traceparent, tracestate);
+    }
+}
+
+/// Without the `opentelemetry` feature the client's trace context is recorded as fields.
+#[cfg(not(feature = "opentelemetry"))]
+pub(super) fn adopt_trace_context(span: &Span, traceparent: &str, tracestate: Option<&str>) {
+    record_trace_context(span, traceparent, tracestate);
+}
+
+fn record_trace_context(span: &Span, traceparent: &str, tracestate: Option<&str>) {
+    span.record("traceparent", traceparent);
+    if let Some(tracestate) = tracestate {
+        span.record("tracestate", tracestate);
+    }
+}
