@@ -1,6 +1,9 @@
 //! Request spans through a real OpenTelemetry pipeline: a `tracing-opentelemetry` layer
 //! exporting to the SDK's in-memory exporter (feature `opentelemetry`).
 
+#[path = "support/http.rs"]
+mod support;
+
 use std::time::Duration;
 
 use mcp_toolkit::{tool, Server};
@@ -219,4 +222,51 @@ async fn outcomes_are_recorded() {
         attribute(&span, "rpc.response.status_code").as_deref(),
         Some("-32602")
     );
+}
+
+#[tokio::test]
+async fn http_requests_name_their_transport_and_session() {
+    let (exporter, _guard) = pipeline();
+    let running = support::Running::start(server(), Default::default()).await;
+    let mut conn = running.connect().await;
+
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"traced_add","arguments":{{"a":1,"b":2}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}},"traceparent":"00-{TRACE_ID}-{PARENT_ID}-01"}}}}}}"#
+    );
+    let headers = support::modern_headers("tools/call", Some("Mcp-Name: traced_add"));
+    let reply = conn.post(&headers, &body).await;
+    assert_eq!(reply.status, 200);
+    let span = request_span(&exporter, "tools/call traced_add");
+    assert_eq!(
+        span.span_context.trace_id(),
+        TraceId::from_hex(TRACE_ID).unwrap()
+    );
+    assert_eq!(
+        attribute(&span, "network.transport").as_deref(),
+        Some("tcp")
+    );
+    assert_eq!(
+        attribute(&span, "mcp.transport").as_deref(),
+        Some("streamable_http")
+    );
+    assert_eq!(attribute(&span, "jsonrpc.request.id").as_deref(), Some("7"));
+    assert_eq!(attribute(&span, "mcp.session.id"), None);
+    assert!(span.events.iter().any(|event| event.name == "adding"));
+
+    // A legacy session's requests carry its id.
+    let session = support::open_session(&mut conn, "2025-06-18").await;
+    exporter.reset();
+    let header = format!("Mcp-Session-Id: {session}");
+    let reply = conn
+        .post(&[&header], &support::legacy_call(8, "refuse", "{}"))
+        .await;
+    assert_eq!(reply.status, 200);
+    let span = request_span(&exporter, "tools/call refuse");
+    assert_eq!(attribute(&span, "mcp.session.id"), Some(session));
+    assert_eq!(attribute(&span, "mcp.era").as_deref(), Some("legacy"));
+    assert_eq!(
+        attribute(&span, "mcp.outcome").as_deref(),
+        Some("tool_error")
+    );
+    running.stop().await.unwrap();
 }
