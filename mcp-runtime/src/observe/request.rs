@@ -9,7 +9,6 @@ use super::handles::{recorder_installed, Handles, ToolHandles};
 use super::notes::{CallNotes, Noted};
 use super::{span, Origin};
 use crate::protocol::jsonrpc::RequestId;
-use crate::protocol::messages::RequestMeta;
 use crate::protocol::version::Era;
 
 /// How a request ended, as far as its answer tells (a timeout is an `isError` result the
@@ -70,24 +69,29 @@ impl Observed {
         }
     }
 
-    /// The request is served in `era`; its `_meta` may carry the client's trace context.
-    pub(crate) fn era(&self, era: Era, meta: Option<&RequestMeta<'_>>) {
+    /// The request is served in `era`.
+    pub(crate) fn era(&self, era: Era) {
         let Some(active) = &self.0 else { return };
-        let span = &active.span;
-        if span.is_disabled() {
-            return;
-        }
-        span.record("mcp.protocol.version", era.version()).record(
-            "mcp.era",
-            if era.is_modern() {
+        if !active.span.is_disabled() {
+            let name = if era.is_modern() {
                 "stateless"
             } else {
                 "legacy"
-            },
-        );
-        if let Some(traceparent) = meta.and_then(|m| m.traceparent.as_deref()) {
-            let tracestate = meta.and_then(|m| m.tracestate.as_deref());
-            span::adopt_trace_context(span, traceparent, tracestate);
+            };
+            active
+                .span
+                .record("mcp.protocol.version", era.version())
+                .record("mcp.era", name);
+        }
+    }
+
+    /// Takes the client's trace context from the request's `params._meta` (`line`, the whole
+    /// message). Read again only when the span is recorded: the request's own parse keeps
+    /// `_meta` small, as its moves are on every call's path.
+    pub(crate) fn adopt_trace_context(&self, line: &str) {
+        let Some(active) = &self.0 else { return };
+        if !active.span.is_disabled() {
+            span::adopt_trace_context(&active.span, line);
         }
     }
 

@@ -1,5 +1,8 @@
 //! The request span: its fields, and the client's trace context as its parent.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use tracing::field::Empty;
 use tracing::Span;
 
@@ -34,11 +37,50 @@ pub(super) fn request_span(origin: &Origin, method: &str, id: &RequestId) -> Spa
     )
 }
 
+/// The W3C trace context in a message's `params._meta`.
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow, default)]
+    params: Option<Params<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Params<'a> {
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<TraceMeta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct TraceMeta<'a> {
+    #[serde(borrow, default)]
+    traceparent: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tracestate: Option<Cow<'a, str>>,
+}
+
+/// Adopts the trace context of the message `line` (see [`adopt`]), if it has one.
+pub(super) fn adopt_trace_context(span: &Span, line: &str) {
+    let Ok(Message {
+        params:
+            Some(Params {
+                meta:
+                    Some(TraceMeta {
+                        traceparent: Some(traceparent),
+                        tracestate,
+                    }),
+            }),
+    }) = serde_json::from_str(line)
+    else {
+        return;
+    };
+    adopt(span, &traceparent, tracestate.as_deref());
+}
+
 /// Makes the client's W3C trace context (`traceparent`, `tracestate` from `params._meta`) the
 /// span's parent, for a `tracing-opentelemetry` layer. Must happen before the span is first
 /// entered (the layer starts the OpenTelemetry span then).
 #[cfg(feature = "opentelemetry")]
-pub(super) fn adopt_trace_context(span: &Span, traceparent: &str, tracestate: Option<&str>) {
+fn adopt(span: &Span, traceparent: &str, tracestate: Option<&str>) {
     use opentelemetry::propagation::{Extractor, TextMapPropagator};
     use opentelemetry_sdk::propagation::TraceContextPropagator;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -73,7 +115,7 @@ pub(super) fn adopt_trace_context(span: &Span, traceparent: &str, tracestate: Op
 
 /// Without the `opentelemetry` feature the client's trace context is recorded as fields.
 #[cfg(not(feature = "opentelemetry"))]
-pub(super) fn adopt_trace_context(span: &Span, traceparent: &str, tracestate: Option<&str>) {
+fn adopt(span: &Span, traceparent: &str, tracestate: Option<&str>) {
     record_trace_context(span, traceparent, tracestate);
 }
 

@@ -35,11 +35,6 @@ pub(crate) struct RequestMeta<'a> {
     pub log_level: Option<Cow<'a, str>>,
     #[serde(rename = "mcp-toolkit/cache", default, borrow)]
     pub cache: Option<Cow<'a, str>>,
-    /// The client's W3C trace context (the request span's parent).
-    #[serde(default, borrow)]
-    pub traceparent: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub tracestate: Option<Cow<'a, str>>,
 }
 
 /// Params of any request: only `_meta` is read (methods without parameters of their own).

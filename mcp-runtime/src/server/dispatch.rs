@@ -254,8 +254,9 @@ impl Dispatcher<'_> {
         };
         if let Ok(FastCall { id, params }) = serde_json::from_str::<FastCall<'_>>(line) {
             self.observe.begin(&self.tools.handles, "tools/call", &id);
-            let action = self.reply(&id, |this| this.tools_call(&id, params));
-            return self.settle(action);
+            let mut action = self.reply(&id, |this| this.tools_call(&id, params));
+            self.settle(&mut action, line);
+            return action;
         }
         let incoming: Incoming<'_> = match serde_json::from_str(line) {
             Ok(incoming) => incoming,
@@ -268,8 +269,9 @@ impl Dispatcher<'_> {
         match incoming.classify() {
             Classified::Request { id, method, params } => {
                 self.observe.begin(&self.tools.handles, &method, &id);
-                let action = self.reply(&id, |this| this.request(&id, &method, params));
-                self.settle(action)
+                let mut action = self.reply(&id, |this| this.request(&id, &method, params));
+                self.settle(&mut action, line);
+                action
             }
             Classified::Notification { method, params } => self.notification(&method, params),
             Classified::Response { id, answer } => {
@@ -298,13 +300,14 @@ impl Dispatcher<'_> {
         })
     }
 
-    /// Hands the request's observation to the work that answers it, or finishes it when the
-    /// request was answered already.
-    fn settle(&mut self, mut action: Action) -> Action {
+    /// Hands the request's observation to the work that answers it (with the trace context of
+    /// `line`, the message), or finishes it when the request was answered already.
+    fn settle(&mut self, action: &mut Action, line: &str) {
         let mut observed = self.observe.take();
-        match &mut action {
+        match action {
             Action::Call(PendingCall { observed: slot, .. })
             | Action::Request(PendingRequest { observed: slot, .. }) => {
+                observed.adopt_trace_context(line);
                 observed.started();
                 *slot = observed;
             }
@@ -314,7 +317,6 @@ impl Dispatcher<'_> {
             }
             Action::Cancel(_) => {}
         }
-        action
     }
 
     /// Answers with an error.
@@ -483,7 +485,7 @@ impl Dispatcher<'_> {
     pub(super) fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
         let era = self.era_of(meta);
         match &era {
-            Ok(era) => self.observe.current().era(*era, meta),
+            Ok(era) => self.observe.current().era(*era),
             Err(e) if e.code == INVALID_PARAMS => self.bad_meta.set(true),
             Err(_) => {}
         }
