@@ -125,3 +125,72 @@ fn record_trace_context(span: &Span, traceparent: &str, tracestate: Option<&str>
         span.record("tracestate", tracestate);
     }
 }
+
+#[cfg(all(test, not(feature = "opentelemetry")))]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::*;
+
+    /// Keeps every string field recorded on any span.
+    #[derive(Clone, Default)]
+    struct Fields(Arc<Mutex<Vec<(String, String)>>>);
+
+    impl Visit for Fields {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            let mut fields = self.0.lock().unwrap();
+            fields.push((field.name().to_owned(), value.to_owned()));
+        }
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    impl Subscriber for Fields {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            span.record(&mut self.clone());
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, values: &Record<'_>) {
+            values.record(&mut self.clone());
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, _: &Event<'_>) {}
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn without_the_feature_the_trace_context_is_recorded_as_fields() {
+        let fields = Fields::default();
+        tracing::subscriber::with_default(fields.clone(), || {
+            let span = request_span(&Origin::default(), "tools/call", &RequestId::Number(1));
+            adopt_trace_context(
+                &span,
+                r#"{"id":1,"params":{"name":"t","_meta":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","tracestate":"a=b"}}}"#,
+            );
+            // A message without one records nothing.
+            adopt_trace_context(&span, r#"{"id":2,"params":{"_meta":{}}}"#);
+        });
+        let fields = fields.0.lock().unwrap();
+        let traced: Vec<_> = fields
+            .iter()
+            .filter(|(name, _)| name.starts_with("trace"))
+            .collect();
+        assert_eq!(
+            traced,
+            [
+                &(
+                    "traceparent".to_owned(),
+                    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned()
+                ),
+                &("tracestate".to_owned(), "a=b".to_owned())
+            ]
+        );
+    }
+}
