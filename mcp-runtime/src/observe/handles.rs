@@ -15,6 +15,7 @@ static METADATA: Metadata<'static> =
 ///
 /// The facade's stand-in until one is, `NoopRecorder`, is zero-sized; recorders keep state (an
 /// exporter's registry), so a zero-sized recorder counts as none.
+#[inline]
 pub(crate) fn recorder_installed() -> bool {
     metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) != 0)
 }

@@ -40,6 +40,13 @@ struct Active {
 }
 
 impl Observed {
+    /// Whether anything observes this request.
+    #[inline]
+    pub(crate) fn is_active(&self) -> bool {
+        self.0.is_some()
+    }
+
+    #[inline(never)]
     fn begin(origin: &Origin, handles: &ToolHandles, method: &str, id: &RequestId) -> Observed {
         let span = span::request_span(origin, method, id);
         let metrics = recorder_installed();
@@ -55,6 +62,7 @@ impl Observed {
     }
 
     /// The request calls the tool at `index` of a snapshot whose handles are `handles`.
+    #[inline]
     pub(crate) fn tool(&mut self, handles: &ToolHandles, index: usize, name: &str) {
         let Some(active) = &mut self.0 else { return };
         if !active.span.is_disabled() {
@@ -70,6 +78,7 @@ impl Observed {
     }
 
     /// The request is served in `era`.
+    #[inline]
     pub(crate) fn era(&self, era: Era) {
         let Some(active) = &self.0 else { return };
         if !active.span.is_disabled() {
@@ -88,6 +97,7 @@ impl Observed {
     /// Takes the client's trace context from the request's `params._meta` (`line`, the whole
     /// message). Read again only when the span is recorded: the request's own parse keeps
     /// `_meta` small, as its moves are on every call's path.
+    #[inline]
     pub(crate) fn adopt_trace_context(&self, line: &str) {
         let Some(active) = &self.0 else { return };
         if !active.span.is_disabled() {
@@ -96,6 +106,7 @@ impl Observed {
     }
 
     /// The request's handler starts running (it is in flight until answered).
+    #[inline]
     pub(crate) fn started(&mut self) {
         if let Some(active) = &mut self.0 {
             if let Some(handles) = &active.handles {
@@ -106,12 +117,14 @@ impl Observed {
     }
 
     /// Enters the span (while the request's handler runs).
+    #[inline]
     pub(crate) fn enter(&self) -> Option<tracing::span::Entered<'_>> {
         self.0.as_ref().map(|active| active.span.enter())
     }
 
     /// The request was answered (or cancelled): records how, and how long it took. `notes` are
     /// those its call's layers left.
+    #[inline]
     pub(crate) fn finish(mut self, outcome: Outcome, notes: Option<&CallNotes>) {
         if let Some(active) = self.0.take() {
             finish(
@@ -124,6 +137,7 @@ impl Observed {
 }
 
 impl Drop for Observed {
+    #[inline]
     fn drop(&mut self) {
         if let Some(active) = self.0.take() {
             finish(*active, Outcome::Cancelled, Noted::default());
@@ -131,6 +145,7 @@ impl Drop for Observed {
     }
 }
 
+#[inline(never)]
 fn finish(active: Active, outcome: Outcome, noted: Noted) {
     let elapsed = active.start.elapsed().as_secs_f64();
     let timed_out = outcome == Outcome::ToolError && noted.timed_out;
@@ -205,20 +220,27 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// A request arrives (`handles`: those of the tools it is dispatched with).
+    /// A request arrives (`handles`: those of the tools it is dispatched with). With no
+    /// subscriber for its span and no recorder, it costs these two checks.
+    #[inline]
     pub(crate) fn begin(&mut self, handles: &ToolHandles, method: &str, id: &RequestId) {
-        self.current = Observed::begin(self.origin, handles, method, id);
+        if tracing::level_enabled!(tracing::Level::INFO) || recorder_installed() {
+            self.current = Observed::begin(self.origin, handles, method, id);
+        }
     }
 
+    #[inline]
     pub(crate) fn current(&self) -> &Observed {
         &self.current
     }
 
+    #[inline]
     pub(crate) fn current_mut(&mut self) -> &mut Observed {
         &mut self.current
     }
 
     /// The request's observation, for whatever runs its handler.
+    #[inline]
     pub(crate) fn take(&mut self) -> Observed {
         std::mem::take(&mut self.current)
     }

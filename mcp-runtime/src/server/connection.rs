@@ -521,6 +521,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     }
 
     /// Polls started work once; work that does not finish at once is queued.
+    // The parts of one request, moved in: a struct would be built only to be taken apart.
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &mut self,
         id: RequestId,
@@ -571,7 +573,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             observed,
         } = finished;
         self.cancellations.remove(&id);
-        let ended = outcome.as_ref().map_or(Outcome::Cancelled, Done::outcome);
+        let ended = observed
+            .is_active()
+            .then(|| outcome.as_ref().map_or(Outcome::Cancelled, Done::outcome));
         match outcome {
             None => {
                 tracing::debug!(%id, "call cancelled; no reply");
@@ -590,7 +594,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 }
             }
         }
-        observed.finish(ended, Some(context.observed()));
+        if let Some(ended) = ended {
+            observed.finish(ended, Some(context.observed()));
+        }
         if let Some(batch) = batch {
             self.rpc_batches.call_ended(batch, &mut self.out);
         }

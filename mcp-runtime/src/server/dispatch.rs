@@ -303,6 +303,9 @@ impl Dispatcher<'_> {
     /// Hands the request's observation to the work that answers it (with the trace context of
     /// `line`, the message), or finishes it when the request was answered already.
     fn settle(&mut self, action: &mut Action, line: &str) {
+        if !self.observe.current().is_active() {
+            return;
+        }
         let mut observed = self.observe.take();
         match action {
             Action::Call(PendingCall { observed: slot, .. })

@@ -160,11 +160,13 @@ impl RunningCall {
         drop(entered);
         let done = std::task::ready!(polled);
         self.work = None;
-        let ended = done.outcome();
+        let ended = self.observed.is_active().then(|| done.outcome());
         // A call's notifications go out before its reply, and none after it.
         self.context.close_notes(out);
         write_done(out, &self.id, self.era, done, &self.context, &self.server);
-        std::mem::take(&mut self.observed).finish(ended, Some(self.context.observed()));
+        if let Some(ended) = ended {
+            std::mem::take(&mut self.observed).finish(ended, Some(self.context.observed()));
+        }
         Poll::Ready(())
     }
 }
