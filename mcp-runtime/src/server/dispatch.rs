@@ -302,6 +302,7 @@ impl Dispatcher<'_> {
 
     /// Hands the request's observation to the work that answers it (with the trace context of
     /// `line`, the message), or finishes it when the request was answered already.
+    #[inline]
     fn settle(&mut self, action: &mut Action, line: &str) {
         if !self.observe.current().is_active() {
             return;
@@ -487,10 +488,11 @@ impl Dispatcher<'_> {
     /// legacy when this connection was initialized.
     pub(super) fn era(&self, meta: Option<&RequestMeta<'_>>) -> Reply<Era> {
         let era = self.era_of(meta);
-        match &era {
-            Ok(era) => self.observe.current().era(*era),
-            Err(e) if e.code == INVALID_PARAMS => self.bad_meta.set(true),
-            Err(_) => {}
+        if matches!(&era, Err(e) if e.code == INVALID_PARAMS) {
+            self.bad_meta.set(true);
+        }
+        if let Ok(era) = era {
+            self.observe.current().era(era);
         }
         era
     }
