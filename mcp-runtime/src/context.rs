@@ -213,6 +213,8 @@ struct ContextInner {
     client: Option<ClientLink>,
     /// Numbers the input requests made without a key of their own.
     input_seq: std::sync::atomic::AtomicU32,
+    /// What the call's layers tell its request's span and metrics.
+    observed: crate::observe::CallNotes,
 }
 
 impl ContextInner {
@@ -296,6 +298,7 @@ impl RequestContext {
                 cache_control,
                 client,
                 input_seq: Default::default(),
+                observed: Default::default(),
             }),
         }
     }
@@ -343,6 +346,7 @@ impl RequestContext {
                 cache_control,
                 client: None,
                 input_seq: Default::default(),
+                observed: Default::default(),
             }),
         }
     }
@@ -350,6 +354,11 @@ impl RequestContext {
     /// How this call uses a result cache (the client's `mcp-toolkit/cache` `_meta`).
     pub fn cache_control(&self) -> CacheControl {
         self.inner.cache_control
+    }
+
+    /// Where layers note what the request's span and metrics should say (cache hit, timeout).
+    pub(crate) fn observed(&self) -> &crate::observe::CallNotes {
+        &self.inner.observed
     }
 
     /// The id of the request being served.

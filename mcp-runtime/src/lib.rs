@@ -14,6 +14,7 @@ pub mod layer;
 mod log_scope;
 #[cfg(feature = "log-forwarding")]
 pub mod logging;
+pub mod observe;
 #[doc(hidden)]
 pub mod private;
 /// What generated code names when `#[tool(crate = "mcp_runtime")]` points it here.

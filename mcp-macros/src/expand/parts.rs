@@ -263,7 +263,7 @@ impl Parts {
             ::std::boxed::Box::pin(async move {
                 #via_traits
                 let __loaded: #krate::layer::batch::BatchResult<#value_type> =
-                    #batcher.load(__args.__key, __call.state()).await;
+                    #batcher.load_for(__args.__key, &__call).await;
                 let __output = match __loaded {
                     ::core::result::Result::Ok(value) => value,
                     ::core::result::Result::Err(message) => {

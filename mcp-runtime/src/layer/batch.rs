@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::tool::SharedState;
+use crate::tool::{SharedState, ToolCall};
 
 /// One caller's result: its value, or the error message of its batch.
 pub type BatchResult<V> = Result<V, Arc<str>>;
@@ -141,7 +141,8 @@ struct Batches<K, V> {
 
 struct Pending<K, V> {
     keys: Vec<K>,
-    waiters: Vec<oneshot::Sender<BatchResult<V>>>,
+    /// Each caller's channel: its result, and the size of the batch that produced it.
+    waiters: Vec<oneshot::Sender<(BatchResult<V>, usize)>>,
     /// The callers' shared state, handed to the function.
     state: SharedState,
     generation: u64,
@@ -182,6 +183,21 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
     /// Must be called within a tokio runtime (batches run on spawned tasks, so a caller that
     /// gives up does not take its batch down with it).
     pub async fn load(&self, key: K, state: &SharedState) -> BatchResult<V> {
+        self.load_sized(key, state).await.0
+    }
+
+    /// Loads one key for `call` (with the call's state), and notes the size of the batch it
+    /// ran in for the request's span and metrics.
+    pub async fn load_for(&self, key: K, call: &ToolCall) -> BatchResult<V> {
+        let (result, size) = self.load_sized(key, call.state()).await;
+        if size > 0 {
+            call.context().observed().batch(size);
+        }
+        result
+    }
+
+    /// Loads one key: its result, and the size of its batch (0 when the batch failed).
+    async fn load_sized(&self, key: K, state: &SharedState) -> (BatchResult<V>, usize) {
         let (sender, receiver) = oneshot::channel();
         let state_id = state.id();
         let (full, generation) = {
@@ -219,7 +235,7 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
         }
         receiver
             .await
-            .unwrap_or_else(|_| Err(Arc::from("the batch function panicked")))
+            .unwrap_or_else(|_| (Err(Arc::from("the batch function panicked")), 0))
     }
 
     /// How many times the batch function has been called.
@@ -244,9 +260,10 @@ impl<K: Clone + Send + 'static, V: Send + 'static> Batcher<K, V> {
         };
         self.inner.invocations.fetch_add(1, Ordering::Relaxed);
         let batch = (self.inner.run)(keys, state);
+        let size = waiters.len();
         tokio::spawn(async move {
             for (waiter, result) in waiters.into_iter().zip(batch.await) {
-                let _ = waiter.send(result);
+                let _ = waiter.send((result, size));
             }
         });
     }

@@ -118,6 +118,7 @@ where
             return Poll::Pending;
         }
         this.context.cancel();
+        this.context.observed().timed_out();
         Poll::Ready(Ok(CallToolResult::error(format!(
             "Tool `{}` timed out after {}; try again, or ask for less at once",
             this.tool,

@@ -12,6 +12,7 @@ use super::dispatch::ReplyFuture;
 use super::reply::{write_call_result, write_modern_result};
 use super::ServerInner;
 use crate::context::RequestContext;
+use crate::observe::Outcome as Ended;
 use crate::private::panic_message;
 use crate::protocol::content::CallToolResult;
 use crate::protocol::jsonrpc::{
@@ -56,6 +57,23 @@ impl Work {
                     Err(panic) => Poll::Ready(Done::Other(Err(panic))),
                 }
             }
+        }
+    }
+}
+
+impl Done {
+    /// How the request ended, for its span and metrics (before [`write_done`] consumes it).
+    pub(crate) fn outcome(&self) -> Ended {
+        match self {
+            Done::Tool {
+                outcome: Ok(Ok(result)),
+                ..
+            } if !result.is_error() => Ended::Ok,
+            // A tool's error and its panic are answered as `isError` results.
+            Done::Tool { .. } => Ended::ToolError,
+            Done::Other(Ok(Ok(_))) => Ended::Ok,
+            Done::Other(Ok(Err(error))) => Ended::Error(error.code),
+            Done::Other(Err(_)) => Ended::Error(INTERNAL_ERROR),
         }
     }
 }

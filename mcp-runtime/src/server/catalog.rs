@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 
 use super::param_headers::{self, HeaderParam};
 use super::{BuildError, Fnv};
+use crate::observe::ToolHandles;
 use crate::sync::lock;
 use crate::tool::{is_valid_tool_name, SharedState, Tool};
 
@@ -30,6 +31,8 @@ pub(crate) struct Tools {
     pub entries: Vec<Box<RawValue>>,
     /// Each tool's `x-mcp-header` parameters (2026-07-28 HTTP mirrors them into headers).
     pub header_params: Vec<Vec<HeaderParam>>,
+    /// Each tool's metrics handles, registered at its first call with a recorder installed.
+    pub handles: ToolHandles,
 }
 
 impl Tools {
@@ -67,6 +70,7 @@ impl Tools {
         }
         Ok(Tools {
             generation,
+            handles: ToolHandles::new(list.len()),
             list,
             index,
             entries,

@@ -29,6 +29,7 @@ use super::ServerInner;
 use crate::context::{Outbox, RequestContext};
 use crate::layer::ready::call_or_queue;
 use crate::log_scope;
+use crate::observe::{Observed, Origin, Outcome, Scope, Transport};
 use crate::protocol::jsonrpc::{write_error, ErrorObject, RequestId, INVALID_REQUEST};
 use crate::protocol::version::Era;
 use crate::tool::{ToolFuture, ToolService};
@@ -51,6 +52,7 @@ pin_project! {
         batch: Option<BatchId>,
         context: RequestContext,
         work: Work,
+        observed: Observed,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
     }
@@ -79,6 +81,7 @@ struct Finished {
     context: RequestContext,
     /// `None` when the client cancelled: no reply is sent.
     outcome: Option<Done>,
+    observed: Observed,
 }
 
 impl Future for InFlight {
@@ -90,7 +93,11 @@ impl Future for InFlight {
             None
         } else {
             let work = this.work;
-            Some(ready!(log_scope::scoped(this.context, || work.poll(cx))))
+            let observed = &*this.observed;
+            Some(ready!(log_scope::scoped(this.context, || {
+                let _entered = observed.enter();
+                work.poll(cx)
+            })))
         };
         Poll::Ready(Finished {
             id: this.id.clone(),
@@ -98,6 +105,7 @@ impl Future for InFlight {
             batch: *this.batch,
             context: this.context.clone(),
             outcome,
+            observed: std::mem::take(this.observed),
         })
     }
 }
@@ -127,6 +135,8 @@ pub(crate) struct Connection<R, W> {
     /// When it completes, input is treated as ended (graceful shutdown). Kept in a
     /// `FuturesUnordered`, which polls it only when it woke us: no cost per message.
     shutdown: FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// The transport, for the request spans.
+    origin: Origin,
 }
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
@@ -151,7 +161,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             frames_waiting: false,
             deadline: None,
             shutdown: FuturesUnordered::new(),
+            origin: Origin::default(),
         }
+    }
+
+    /// Names the transport in the request spans.
+    pub(crate) fn with_transport(mut self, transport: Transport) -> Self {
+        self.origin = Origin::new(transport);
+        self
     }
 
     /// Stops reading when `shutdown` completes: calls already received are answered (within
@@ -339,6 +356,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     mirrored: None,
                     failure: None,
                     bad_meta: Default::default(),
+                    observe: Scope::new(&self.origin),
                 }
                 .handle_line(line),
                 Some(Frame::Oversized(id)) => {
@@ -408,6 +426,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                 mirrored: None,
                 failure: None,
                 bad_meta: Default::default(),
+                observe: Scope::new(&self.origin),
             }
             .handle_line(message.get().as_bytes());
             self.rpc_batches.respond(batch, &written);
@@ -425,33 +444,41 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             name,
             call,
             context,
+            observed,
         } = pending;
         if !self.id_is_free(&id, batch) {
+            observed.finish(Outcome::Error(INVALID_REQUEST), None);
             return;
         }
         if let Some(batch) = batch {
             self.rpc_batches.call_started(batch);
         }
         let service = &mut self.services[tool];
+        let entered = observed.enter();
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
             // Busy (a user's concurrency limit, say): the call waits in its own future.
             log_scope::scoped(&context, || call_or_queue(service, call, Some(cx)))
                 .into_started()
                 .unwrap_or_else(|queued| Box::pin(queued))
         }));
-        match started {
-            Ok(future) => self.start(id, era, batch, context, Work::Tool { name, future }, cx),
-            Err(panic) => self.finish(Finished {
-                id,
-                era,
-                batch,
-                context,
-                outcome: Some(Done::Tool {
-                    name,
-                    outcome: Err(panic),
-                }),
-            }),
-        }
+        drop(entered);
+        let work = match started {
+            Ok(future) => Work::Tool { name, future },
+            Err(panic) => {
+                return self.finish(Finished {
+                    id,
+                    era,
+                    batch,
+                    context,
+                    outcome: Some(Done::Tool {
+                        name,
+                        outcome: Err(panic),
+                    }),
+                    observed,
+                })
+            }
+        };
+        self.start(id, era, batch, context, work, observed, cx);
     }
 
     /// Starts a request other than a tool call (a resource read, a prompt ...).
@@ -466,13 +493,15 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             era,
             context,
             future,
+            observed,
         } = pending;
-        if self.id_is_free(&id, batch) {
-            if let Some(batch) = batch {
-                self.rpc_batches.call_started(batch);
-            }
-            self.start(id, era, batch, context, Work::Other(future), cx);
+        if !self.id_is_free(&id, batch) {
+            return observed.finish(Outcome::Error(INVALID_REQUEST), None);
         }
+        if let Some(batch) = batch {
+            self.rpc_batches.call_started(batch);
+        }
+        self.start(id, era, batch, context, Work::Other(future), observed, cx);
     }
 
     /// Whether no request with this id is running; if one is, answers this one with an error.
@@ -497,6 +526,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     }
 
     /// Polls started work once; work that does not finish at once is queued.
+    // The parts of one request, moved in: a struct would be built only to be taken apart.
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &mut self,
         id: RequestId,
@@ -504,15 +535,21 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
         batch: Option<BatchId>,
         context: RequestContext,
         mut work: Work,
+        observed: Observed,
         cx: &mut Context<'_>,
     ) {
-        if let Poll::Ready(done) = log_scope::scoped(&context, || work.poll(cx)) {
+        let polled = log_scope::scoped(&context, || {
+            let _entered = observed.enter();
+            work.poll(cx)
+        });
+        if let Poll::Ready(done) = polled {
             return self.finish(Finished {
                 id,
                 era,
                 batch,
                 context,
                 outcome: Some(done),
+                observed,
             });
         }
         let cancellation = Cancellation {
@@ -527,6 +564,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             batch,
             context,
             work,
+            observed,
             cancelled,
         });
     }
@@ -538,8 +576,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             batch,
             context,
             outcome,
+            observed,
         } = finished;
         self.cancellations.remove(&id);
+        let ended = observed
+            .is_active()
+            .then(|| outcome.as_ref().map_or(Outcome::Cancelled, Done::outcome));
         match outcome {
             None => {
                 tracing::debug!(%id, "call cancelled; no reply");
@@ -557,6 +599,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
                     }
                 }
             }
+        }
+        if let Some(ended) = ended {
+            observed.finish(ended, Some(context.observed()));
         }
         if let Some(batch) = batch {
             self.rpc_batches.call_ended(batch, &mut self.out);

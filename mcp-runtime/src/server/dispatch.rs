@@ -16,6 +16,7 @@ use super::ServerInner;
 use crate::context::input::InputRound;
 use crate::context::{ClientCaps, ClientLink, ClientRequests, Outbox, RequestContext};
 use crate::layer::cache::{CacheControl, CACHE_META_KEY};
+use crate::observe::{Observed, Outcome, Scope};
 use crate::protocol::jsonrpc::{
     write_error, write_result, Classified, ErrorObject, Incoming, RequestId, HEADER_MISMATCH,
     INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, MISSING_REQUIRED_CLIENT_CAPABILITY,
@@ -166,6 +167,8 @@ pub(crate) struct PendingCall {
     pub call: ToolCall,
     /// The call's context, kept to cancel the call if it does not finish at once.
     pub context: RequestContext,
+    /// The request's span and metrics.
+    pub observed: Observed,
 }
 
 /// The future of a request other than `tools/call` (`resources/read`, `prompts/get` ...): the
@@ -179,6 +182,8 @@ pub(crate) struct PendingRequest {
     pub era: Era,
     pub context: RequestContext,
     pub future: ReplyFuture,
+    /// The request's span and metrics.
+    pub observed: Observed,
 }
 
 /// What the connection must do after a message was handled.
@@ -222,6 +227,8 @@ pub(crate) struct Dispatcher<'a> {
     pub failure: Option<i32>,
     /// The request's `_meta` was missing or malformed: the stateless HTTP era answers 400.
     pub bad_meta: std::cell::Cell<bool>,
+    /// The span and metrics of the request being handled.
+    pub observe: Scope<'a>,
 }
 
 pub(super) type Reply<T> = Result<T, ErrorObject>;
@@ -246,7 +253,10 @@ impl Dispatcher<'_> {
             return Action::Done;
         };
         if let Ok(FastCall { id, params }) = serde_json::from_str::<FastCall<'_>>(line) {
-            return self.reply(&id, |this| this.tools_call(&id, params));
+            self.observe.begin(&self.tools.handles, "tools/call", &id);
+            let mut action = self.reply(&id, |this| this.tools_call(&id, params));
+            self.settle(&mut action, line);
+            return action;
         }
         let incoming: Incoming<'_> = match serde_json::from_str(line) {
             Ok(incoming) => incoming,
@@ -258,7 +268,10 @@ impl Dispatcher<'_> {
         };
         match incoming.classify() {
             Classified::Request { id, method, params } => {
-                self.reply(&id, |this| this.request(&id, &method, params))
+                self.observe.begin(&self.tools.handles, &method, &id);
+                let mut action = self.reply(&id, |this| this.request(&id, &method, params));
+                self.settle(&mut action, line);
+                action
             }
             Classified::Notification { method, params } => self.notification(&method, params),
             Classified::Response { id, answer } => {
@@ -285,6 +298,29 @@ impl Dispatcher<'_> {
             self.fail(Some(id), &error);
             Action::Done
         })
+    }
+
+    /// Hands the request's observation to the work that answers it (with the trace context of
+    /// `line`, the message), or finishes it when the request was answered already.
+    #[inline]
+    fn settle(&mut self, action: &mut Action, line: &str) {
+        if !self.observe.current().is_active() {
+            return;
+        }
+        let mut observed = self.observe.take();
+        match action {
+            Action::Call(PendingCall { observed: slot, .. })
+            | Action::Request(PendingRequest { observed: slot, .. }) => {
+                observed.adopt_trace_context(line);
+                observed.started();
+                *slot = observed;
+            }
+            Action::Done => {
+                let outcome = self.failure.map_or(Outcome::Ok, Outcome::Error);
+                observed.finish(outcome, None);
+            }
+            Action::Cancel(_) => {}
+        }
     }
 
     /// Answers with an error.
@@ -455,6 +491,9 @@ impl Dispatcher<'_> {
         if matches!(&era, Err(e) if e.code == INVALID_PARAMS) {
             self.bad_meta.set(true);
         }
+        if let Ok(era) = era {
+            self.observe.current().era(era);
+        }
         era
     }
 
@@ -506,6 +545,9 @@ impl Dispatcher<'_> {
                 params.name
             )));
         };
+        self.observe
+            .current_mut()
+            .tool(&self.tools.handles, index, &params.name);
         if let Some(mirrored) = self.mirrored {
             let header_params = &self.tools.header_params[index];
             if !header_params.is_empty() || !mirrored.params.is_empty() {
@@ -563,6 +605,7 @@ impl Dispatcher<'_> {
             name: tool.def().name.clone(),
             call,
             context,
+            observed: Observed::default(),
         })
     }
 

@@ -12,6 +12,7 @@ use super::dispatch::{PendingCall, PendingRequest};
 use crate::context::RequestContext;
 use crate::layer::ready::call_or_queue;
 use crate::log_scope;
+use crate::observe::{Observed, Origin, Scope};
 use crate::private::panic_message;
 use crate::protocol::version::Era;
 use crate::tool::{BoxError, ToolFuture};
@@ -39,13 +40,15 @@ pub(crate) enum Exchanged {
     Cancel(RequestId),
 }
 
-/// Handles `message` in `session` (a fresh one for the stateless era).
+/// Handles `message` in `session` (a fresh one for the stateless era), which came from
+/// `origin`.
 pub(crate) fn exchange(
     server: &Arc<ServerInner>,
     session: &mut Session,
     message: &[u8],
     mirrored: Option<&Mirrored<'_>>,
     outbox: &Outbox,
+    origin: &Origin,
 ) -> Exchanged {
     let mut reply = Vec::new();
     let tools = server.tools.load();
@@ -59,6 +62,7 @@ pub(crate) fn exchange(
         mirrored,
         failure: None,
         bad_meta: Default::default(),
+        observe: Scope::new(origin),
     };
     let action = dispatcher.handle_line(message);
     let failure = dispatcher.failure;
@@ -90,6 +94,7 @@ pub(crate) struct RunningCall {
     context: RequestContext,
     /// `None` once the reply was written.
     work: Option<Work>,
+    observed: Observed,
 }
 
 impl RunningCall {
@@ -107,13 +112,16 @@ impl RunningCall {
             name,
             call,
             context,
+            observed,
         } = pending;
         let mut service = tools.list[tool].service();
+        let entered = observed.enter();
         let started = catch_unwind(AssertUnwindSafe(|| -> ToolFuture {
             log_scope::scoped(&context, || call_or_queue(&mut service, call, None))
                 .into_started()
                 .unwrap_or_else(|queued| Box::pin(queued))
         }));
+        drop(entered);
         let future = started.unwrap_or_else(|panic| {
             Box::pin(std::future::ready(Err(panic_error(panic)))) as ToolFuture
         });
@@ -123,6 +131,7 @@ impl RunningCall {
             era,
             context,
             work: Some(Work::Tool { name, future }),
+            observed,
         }
     }
 
@@ -134,6 +143,7 @@ impl RunningCall {
             era: pending.era,
             context: pending.context,
             work: Some(Work::Other(pending.future)),
+            observed: pending.observed,
         }
     }
 
@@ -146,11 +156,19 @@ impl RunningCall {
     /// Must not be polled again after it returned `Ready`.
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>, out: &mut Vec<u8>) -> Poll<()> {
         let work = self.work.as_mut().expect("polled after its reply");
-        let done = std::task::ready!(log_scope::scoped(&self.context, || work.poll(cx)));
+        let observed = &self.observed;
+        let done = std::task::ready!(log_scope::scoped(&self.context, || {
+            let _entered = observed.enter();
+            work.poll(cx)
+        }));
         self.work = None;
+        let ended = self.observed.is_active().then(|| done.outcome());
         // A call's notifications go out before its reply, and none after it.
         self.context.close_notes(out);
         write_done(out, &self.id, self.era, done, &self.context, &self.server);
+        if let Some(ended) = ended {
+            std::mem::take(&mut self.observed).finish(ended, Some(self.context.observed()));
+        }
         Poll::Ready(())
     }
 }

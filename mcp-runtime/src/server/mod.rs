@@ -651,6 +651,26 @@ impl Server {
             .await
     }
 
+    /// [`Server::serve_with_shutdown`] for a transport of this crate (named in request spans).
+    pub(crate) async fn serve_transport<R, W>(
+        &self,
+        transport: crate::observe::Transport,
+        reader: R,
+        writer: W,
+        shutdown: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+    ) -> io::Result<()>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let connection =
+            Connection::new(self.inner.clone(), reader, writer).with_transport(transport);
+        match shutdown {
+            Some(shutdown) => connection.with_shutdown(shutdown).run().await,
+            None => connection.run().await,
+        }
+    }
+
     /// Like [`Server::serve`], and stops reading when `shutdown` completes: the calls already
     /// received are answered (within [`ServerBuilder::shutdown_timeout`]), then it returns.
     ///

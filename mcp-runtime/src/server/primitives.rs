@@ -570,6 +570,7 @@ impl Dispatcher<'_> {
             era,
             context,
             future,
+            observed: crate::observe::Observed::default(),
         })
     }
 }

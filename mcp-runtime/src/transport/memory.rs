@@ -19,7 +19,11 @@ impl Server {
         let (server_read, server_write) = tokio::io::split(server_side);
         let server = self.clone();
         tokio::spawn(async move {
-            if let Err(err) = server.serve(server_read, server_write).await {
+            let memory = crate::observe::Transport::Memory;
+            if let Err(err) = server
+                .serve_transport(memory, server_read, server_write, None)
+                .await
+            {
                 tracing::warn!("in-memory connection failed: {err}");
             }
         });

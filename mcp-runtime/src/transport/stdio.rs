@@ -90,7 +90,10 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
         let (reader, writer) = stdio()?;
-        Ok(self.serve_with_shutdown(reader, writer, shutdown).await?)
+        let shutdown = Some(Box::pin(shutdown) as _);
+        Ok(self
+            .serve_transport(crate::observe::Transport::Stdio, reader, writer, shutdown)
+            .await?)
     }
 }
 

@@ -117,10 +117,13 @@ where
             };
             let store = cache.store_for(call.state());
             let counters = &cache.inner;
+            // For the request's span and metrics, which see the answer, not this layer.
+            let context = call.context().clone();
             if control == CacheControl::Refresh {
                 let result = S::clone(&inner).oneshot(call).await.map_err(Into::into)?;
                 if !result.is_error() {
                     counters.misses.fetch_add(1, Ordering::Relaxed);
+                    context.observed().cache(false);
                     let entry = cache.entry(result.clone());
                     #[cfg(feature = "redis")]
                     if let Some(shared) = &store.shared {
@@ -133,6 +136,7 @@ where
             if let Some(entry) = store.local.get(&key).await {
                 if entry.expires > Instant::now() {
                     counters.hits.fetch_add(1, Ordering::Relaxed);
+                    context.observed().cache(true);
                     return Ok((*entry.result).clone());
                 }
                 store.local.invalidate(&key).await;
@@ -156,6 +160,8 @@ where
                 }
             };
             let filled = store.local.try_get_with(key.clone(), run).await;
+            let ran = outcome.load(Ordering::Relaxed) == RAN;
+            context.observed().cache(!ran);
             let counter = match outcome.load(Ordering::Relaxed) {
                 RAN => &counters.misses,
                 LEVEL_2 => {

@@ -23,6 +23,7 @@ use super::response::{
 use super::session::{new_stream_id, LegacySession, Sessions};
 use super::sse::{self, LegacyStream, SseCall};
 use crate::context::Outbox;
+use crate::observe::{Origin, Transport};
 use crate::protocol::jsonrpc::{
     ErrorObject, RequestId, HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION,
 };
@@ -300,6 +301,7 @@ impl Endpoint {
             message,
             Some(&mirrored),
             &outbox,
+            &Origin::new(Transport::Http),
         ) {
             Exchanged::Answered {
                 reply,
@@ -358,7 +360,11 @@ impl Endpoint {
             // Any version this server speaks is accepted in a session (unsupported ones were
             // refused before): clients such as the conformance suite's send `2025-03-26` on a
             // session that negotiated a newer one.
-            let exchanged = exchange(&self.server, &mut dispatch, message, None, &outbox);
+            let origin = Origin {
+                transport: Transport::Http,
+                session: Some(session.id.clone()),
+            };
+            let exchanged = exchange(&self.server, &mut dispatch, message, None, &outbox, &origin);
             (exchanged, dispatch.log_level() != level)
         };
         if level_changed {
@@ -403,9 +409,14 @@ impl Endpoint {
             );
         }
         let mut dispatch = Session::default();
-        let Exchanged::Answered { reply, failure, .. } =
-            exchange(&self.server, &mut dispatch, message, None, &Outbox::new())
-        else {
+        let Exchanged::Answered { reply, failure, .. } = exchange(
+            &self.server,
+            &mut dispatch,
+            message,
+            None,
+            &Outbox::new(),
+            &Origin::new(Transport::Http),
+        ) else {
             // Only `initialize` and unreadable messages get here, and both are answered at once.
             return refuse(
                 StatusCode::BAD_REQUEST,
