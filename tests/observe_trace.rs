@@ -155,7 +155,9 @@ async fn without_a_traceparent_the_request_starts_a_trace() {
     let result = client
         .call_tool("traced_add", json!({"a": 1, "b": 1}))
         .await;
-    assert_eq!(result.unwrap(), mcp_toolkit::CallToolResult::text("2"));
+    let result = result.unwrap();
+    assert_eq!(result.content[0].as_text(), Some("2"));
+    assert_eq!(result.structured_content, Some(json!({"result": 2})));
 
     let span = request_span(&exporter, "tools/call traced_add");
     assert_eq!(span.parent_span_id, SpanId::INVALID);
